@@ -1,0 +1,92 @@
+"""Access to the notebook's own code and outputs, so that the tests never copy what the notebook does.
+
+Cells tagged `definitions` (imports, settings, functions, models) are executed in a fresh namespace in this
+process; cells that load data or train are not. Outputs are read from the notebook file with nbformat.
+"""
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_PATH = ROOT / "autoencoders.ipynb"
+
+
+def read_notebook(path: Path = NOTEBOOK_PATH) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def tagged_cells(notebook: nbformat.NotebookNode, tag: str) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if tag in cell.get("metadata", {}).get("tags", [])]
+
+
+def load_definitions() -> dict:
+    """Execute the notebook's definition cells, reading settings from the current environment."""
+    namespace = {"__name__": "autoencoders_notebook"}
+    for index, cell in enumerate(read_notebook().cells):
+        if "definitions" in cell.get("metadata", {}).get("tags", []):
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(cell.source, f"autoencoders.ipynb, cell {index}", "exec"), namespace)
+    return namespace
+
+
+def cell_text(cell: nbformat.NotebookNode) -> str:
+    """Everything a code cell printed or displayed as text."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type in {"execute_result", "display_data"}:
+            parts.append(output.data.get("text/markdown") or output.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def metrics_table(notebook: nbformat.NotebookNode) -> dict[str, dict[str, str]]:
+    """The results table the notebook displayed, as {row name: {column name: cell text}}."""
+    (cell,) = tagged_cells(notebook, "metrics-table")
+    markdown = next(o.data["text/markdown"] for o in cell.outputs if "text/markdown" in o.get("data", {}))
+    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    split = [[part.strip() for part in line.strip("|").split("|")] for line in lines]
+    header, rows = split[0], split[2:]
+    return {row[0]: dict(zip(header, row)) for row in rows}
+
+
+def displayed_number(text: str) -> tuple[float, float]:
+    """A number as the table shows it, and half the unit of its last displayed digit (its rounding tolerance)."""
+    text = text.replace(",", "")
+    match = re.fullmatch(r"-?\d+(?:\.(\d+))?", text)
+    assert match, f"{text!r} is not a number"
+    return float(text), 0.5 * 10 ** -len(match.group(1) or "")
+
+
+TABLE_COLUMNS = {  # column of the displayed table -> key in metrics.json
+    "Code size (input: 784)": "code_size",
+    "Parameters": "parameters",
+    "Training time (s)": "train_seconds",
+    "Original metric, total": "original_metric_total",
+    "Original metric, per image": "original_metric_mean",
+    "True MAE, total": "mae_total",
+    "True MAE, per image": "mae_mean",
+    "True MAE, per pixel": "mae_per_pixel",
+    "MSE, per pixel": "mse",
+}
+TABLE_ROWS = {"Feedforward": "feedforward", "CNN": "cnn"}
+
+
+def table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
+    """Every number of the displayed table that differs from the metrics file (beyond display rounding)."""
+    table = metrics_table(notebook)
+    problems = []
+    for row, model in TABLE_ROWS.items():
+        if row not in table:
+            problems.append(f"the table has no row {row!r}")
+            continue
+        for column, key in TABLE_COLUMNS.items():
+            shown, tolerance = displayed_number(table[row][column])
+            expected = metrics["models"][model][key]
+            if abs(shown - expected) > tolerance + 1e-9 * abs(expected):
+                problems.append(f"{row} / {column}: the table shows {shown}, metrics say {expected}")
+    return problems

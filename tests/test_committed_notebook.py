@@ -1,0 +1,47 @@
+"""The committed notebook is one clean top-to-bottom full-mode run, and its numbers reach the targets."""
+
+import json
+
+import pytest
+
+from notebook import NOTEBOOK_PATH, ROOT, cell_text, read_notebook, table_mismatches
+from targets import target_failures
+
+METRICS_PATH = ROOT / "results" / "metrics.json"
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return read_notebook(NOTEBOOK_PATH)
+
+
+@pytest.fixture(scope="module")
+def committed_metrics():
+    return json.loads(METRICS_PATH.read_text())
+
+
+def test_it_was_executed_top_to_bottom_without_errors(committed):
+    code_cells = [cell for cell in committed.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code_cells] == list(range(1, len(code_cells) + 1))
+    for cell in code_cells:
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:80]
+
+
+def test_it_has_the_metadata_colab_and_ruff_need(committed):
+    assert committed.metadata["kernelspec"]["name"] == "python3"
+    assert committed.metadata["language_info"]["name"] == "python"
+    assert committed.metadata["accelerator"] == "GPU"
+
+
+def test_it_ran_in_full_mode(committed):
+    printed = "".join(cell_text(cell) for cell in committed.cells if cell.cell_type == "code")
+    assert "Run mode: full (30 epochs on all training images)" in printed
+
+
+def test_its_table_shows_the_committed_metrics(committed, committed_metrics):
+    assert committed_metrics["mode"] == "full"
+    assert table_mismatches(committed, committed_metrics) == []
+
+
+def test_the_committed_metrics_reach_the_targets_and_beat_the_published_table(committed_metrics):
+    assert target_failures(committed_metrics, beat_published=True) == []

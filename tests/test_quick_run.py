@@ -1,0 +1,48 @@
+"""A quick-mode run of the whole notebook: it writes its metrics, and they show that training works."""
+
+import pytest
+
+from notebook import table_mismatches
+
+MODEL_KEYS = {"original_metric_total", "original_metric_mean", "mae_total", "mae_mean", "mae_per_pixel", "mse",
+              "code_size", "parameters", "train_seconds"}
+
+
+def test_the_metrics_file_has_the_promised_shape(quick_run):
+    _, metrics = quick_run
+    assert metrics["mode"] == "quick" and metrics["epochs"] == 2 and metrics["device"] in {"cpu", "cuda", "mps"}
+    assert metrics["torch"]
+    assert set(metrics["models"]) == {"feedforward", "cnn"}
+    for model in metrics["models"].values():
+        assert MODEL_KEYS <= set(model)
+        assert len(model["history"]["train_loss"]) == len(model["history"]["test_loss"]) == 2
+
+
+def test_the_models_are_the_original_architectures(quick_run):
+    _, metrics = quick_run
+    ff, cnn = metrics["models"]["feedforward"], metrics["models"]["cnn"]
+    # 784-128-2-128-784 and conv(1->16->32) + two transposed convs: counts follow from the layer shapes.
+    assert (ff["code_size"], ff["parameters"]) == (2, (784 * 128 + 128) + (128 * 2 + 2) + (2 * 128 + 128)
+                                                   + (128 * 784 + 784))
+    assert (cnn["code_size"], cnn["parameters"]) == (32 * 7 * 7, (16 * 9 + 16) + (32 * 16 * 9 + 32)
+                                                     + (32 * 16 * 4 + 16) + (16 * 4 + 1))
+
+
+@pytest.mark.parametrize("key", ["original_metric_mean", "mae_mean", "mae_per_pixel", "mse"])
+def test_the_cnn_reconstructs_better_than_the_feedforward_model(quick_run, key):
+    _, metrics = quick_run
+    assert metrics["models"]["cnn"][key] < metrics["models"]["feedforward"][key]
+
+
+@pytest.mark.parametrize("model", ["feedforward", "cnn"])
+def test_training_beats_the_untrained_model(quick_run, model):
+    _, metrics = quick_run
+    result = metrics["models"][model]
+    assert result["mse"] < 0.5 * result["untrained_mse"]
+    assert result["mae_mean"] < 0.5 * result["untrained_mae_mean"]
+    assert result["history"]["test_loss"][-1] == pytest.approx(result["mse"], rel=1e-4)
+
+
+def test_the_displayed_table_shows_the_metrics_file(quick_run):
+    notebook, metrics = quick_run
+    assert table_mismatches(notebook, metrics) == []

@@ -1,0 +1,45 @@
+"""Settings come from the environment; a bad value stops the notebook with a message that says how to fix it."""
+
+import pytest
+
+from notebook import load_definitions
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "ture", "on please"])
+def test_a_bad_run_mode_names_the_variable_the_value_and_what_is_allowed(monkeypatch, value):
+    monkeypatch.setenv("AUTOENCODERS_QUICK", value)
+    with pytest.raises(ValueError) as error:
+        load_definitions()
+    message = str(error.value)
+    assert "AUTOENCODERS_QUICK" in message and repr(value) in message and "use 1 (on) or 0 (off)" in message
+
+
+@pytest.mark.parametrize(("value", "mode", "epochs"), [("1", "quick", 2), ("true", "quick", 2), ("0", "full", 30),
+                                                       ("", "full", 30)])
+def test_the_run_mode_selects_the_epochs(monkeypatch, value, mode, epochs):
+    monkeypatch.setenv("AUTOENCODERS_QUICK", value)
+    notebook = load_definitions()
+    assert (notebook["MODE"], notebook["EPOCHS"]) == (mode, epochs)
+    assert notebook["TRAIN_SIZE"] == (None if mode == "full" else 4096)
+
+
+def test_full_mode_uses_the_original_recipe(monkeypatch):
+    monkeypatch.setenv("AUTOENCODERS_QUICK", "0")
+    notebook = load_definitions()
+    assert (notebook["EPOCHS"], notebook["BATCH_SIZE"], notebook["LEARNING_RATE"]) == (30, 64, 1e-3)
+
+
+@pytest.mark.parametrize("variable", ["AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_DATA_DIR"])
+def test_a_directory_setting_that_names_a_file_is_refused(monkeypatch, tmp_path, variable):
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    monkeypatch.setenv(variable, str(a_file))
+    with pytest.raises(ValueError, match=f"{variable}=.*is a file, not a directory"):
+        load_definitions()
+
+
+@pytest.mark.parametrize("variable", ["AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_DATA_DIR"])
+def test_an_empty_directory_setting_is_refused(monkeypatch, variable):
+    monkeypatch.setenv(variable, " ")
+    with pytest.raises(ValueError, match=f"{variable} is set but empty"):
+        load_definitions()
