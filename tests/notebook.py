@@ -29,7 +29,7 @@ def load_definitions() -> dict:
     for index, cell in enumerate(read_notebook().cells):
         if "definitions" in cell.get("metadata", {}).get("tags", []):
             with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(cell.source, f"autoencoders.ipynb, cell {index}", "exec"), namespace)
+                exec(compile(cell.source, f"autoencoders.ipynb, cell {index}", "exec"), namespace)  # noqa: S102 (our own notebook)
     return namespace
 
 

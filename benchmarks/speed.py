@@ -1,0 +1,206 @@
+"""Speed of the notebook's training and evaluation against the original notebook's pipeline.
+
+    python benchmarks/speed.py                # writes results/benchmark.json
+    python benchmarks/speed.py --repeats 5 --output /tmp/benchmark.json
+
+In one process, on the device the notebook would pick, it alternates the two sides several times and reports
+medians and ratios:
+- one training epoch of each original model (all 60,000 images) with the original pipeline (a per-sample
+  `Dataset` + `DataLoader(batch_size=64, shuffle=True, drop_last=True)`, plain Adam) and with the notebook's
+  `train_autoencoder`;
+- the evaluation of all 10,000 test images, the original way (one forward pass per image) and the notebook's way;
+- the CNN epoch's achieved GFLOP/s against the device's measured float32 matrix-multiply rate.
+The models, the training function and the error functions are the notebook's own: its definition cells are
+executed here. Only the original's pipeline, the baseline, is written out below.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from notebook import load_definitions
+
+
+class Images(Dataset):
+    """The original's dataset: one image per __getitem__, no labels."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        return self.images[index]
+
+
+def as_original(model):
+    """The original's layers: the notebook's CNN uses in-place ReLUs, the original allocated a new output."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.ReLU):
+            module.inplace = False
+    return model
+
+
+def original_epoch(model, train_images):
+    loader = DataLoader(Images(train_images), batch_size=64, shuffle=True, drop_last=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    criterion = torch.nn.MSELoss()
+    model.train()
+    for batch in loader:
+        output = model(batch)
+        loss = criterion(output, batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def original_evaluation(model, test_images):
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for image in test_images:
+            reconstruction = model(image.unsqueeze(0))
+            total += torch.abs(torch.sum(image - reconstruction)).item()
+    return total
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def timed(device, function, *args):
+    synchronize(device)
+    start = time.perf_counter()
+    function(*args)
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def training_flops_per_image(model, device):
+    """Multiply-adds of one forward pass, counted from the layer shapes, times 2 (FLOPs) times 3 (forward +
+    backward, whose two gradients each cost about one forward)."""
+    flops = 0
+
+    def count(module, inputs, output):
+        nonlocal flops
+        if isinstance(module, torch.nn.Conv2d):
+            flops += 2 * output.numel() * module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, torch.nn.ConvTranspose2d):
+            flops += 2 * inputs[0].numel() * module.out_channels * module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, torch.nn.Linear):
+            flops += 2 * output.numel() * module.in_features
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    with torch.no_grad():
+        model(torch.zeros(1, 1, 28, 28, device=device))
+    for hook in hooks:
+        hook.remove()
+    return 3 * flops
+
+
+def matmul_gflops(device, size=2048, repeats=10):
+    """The device's float32 matrix-multiply rate: a practical estimate of its peak for this kind of work."""
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    a @ b
+    best = min(timed(device, torch.matmul, a, b) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds per side (default 3)")
+    parser.add_argument("--output", type=Path, default=ROOT / "results" / "benchmark.json")
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+
+    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
+    notebook = load_definitions()
+    device = notebook["DEVICE"]
+    torch.backends.cuda.matmul.allow_tf32 = False  # float32 on both sides, as in the notebook
+    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
+    notebook["prepare_fashion_mnist"](data_root)
+    train_images, _ = notebook["load_split"](data_root, train=True, device=device)
+    test_images, _ = notebook["load_split"](data_root, train=False, device=device)
+    makers = {"feedforward": notebook["make_feedforward_autoencoder"], "cnn": notebook["make_cnn_autoencoder"]}
+
+    def notebook_epoch(model, images):
+        notebook["train_autoencoder"](model, images, epochs=1, name="notebook epoch")
+
+    def notebook_evaluation(model, images):
+        return notebook["summarize_errors"](notebook["reconstruction_errors"](images, notebook["reconstruct"](
+            model, images)))
+
+    times = {f"{model}_{side}_{what}": [] for model in makers for side in ("original", "notebook")
+             for what in ("epoch", "evaluation")}
+    sides = {  # how each side trains and evaluates, and how it puts a model on the device
+        "original": (original_epoch, original_evaluation, lambda model: as_original(model).to(device)),
+        "notebook": (notebook_epoch, notebook_evaluation, notebook["on_device"]),
+    }
+    # Round 0 is a warm-up, not timed: the first call of each kernel pays for setting it up.
+    for round_ in range(args.repeats + 1):
+        for model_name, make in makers.items():
+            order = list(sides) if round_ % 2 == 0 else list(sides)[::-1]
+            for side in order:
+                epoch, evaluation, place = sides[side]
+                torch.manual_seed(round_)
+                model = place(make())
+                epoch_time = timed(device, epoch, model, train_images)
+                evaluation_time = timed(device, evaluation, model, test_images)
+                if round_ > 0:
+                    times[f"{model_name}_{side}_epoch"].append(epoch_time)
+                    times[f"{model_name}_{side}_evaluation"].append(evaluation_time)
+        print(f"round {round_}/{args.repeats} done{' (warm-up)' if round_ == 0 else ''}", file=sys.stderr)
+
+    median = {key: statistics.median(values) for key, values in times.items()}
+    cnn_flops = training_flops_per_image(makers["cnn"]().to(device), device) * (len(train_images) // 64 * 64)
+    original_evaluation_time = median["feedforward_original_evaluation"] + median["cnn_original_evaluation"]
+    notebook_evaluation_time = median["feedforward_notebook_evaluation"] + median["cnn_notebook_evaluation"]
+    result = {
+        "device": device.type,
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
+        or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "repeats": args.repeats,
+        "median_seconds": median,
+        "feedforward_epoch_ratio": median["feedforward_notebook_epoch"] / median["feedforward_original_epoch"],
+        "cnn_epoch_ratio": median["cnn_notebook_epoch"] / median["cnn_original_epoch"],
+        "evaluation_speedup": original_evaluation_time / notebook_evaluation_time,
+        "cnn_training_gflop_per_epoch": cnn_flops / 1e9,
+        "cnn_gflops": cnn_flops / median["cnn_notebook_epoch"] / 1e9,
+        "peak_gflops_estimate": matmul_gflops(device),
+        "times": times,
+    }
+    notebook["write_json"](args.output, result)
+
+    print(f"device: {result['device']} ({result['device_name']}, {result['threads']} threads), "
+          f"torch {result['torch']}, median of {args.repeats} alternating rounds")
+    print(f"{'':28}{'original':>10}{'notebook':>10}{'ratio':>8}")
+    for model_name in makers:
+        o, n = median[f"{model_name}_original_epoch"], median[f"{model_name}_notebook_epoch"]
+        print(f"{model_name + ' epoch (s)':28}{o:10.2f}{n:10.2f}{n / o:8.2f}x")
+    for model_name in makers:
+        o, n = median[f"{model_name}_original_evaluation"], median[f"{model_name}_notebook_evaluation"]
+        print(f"{model_name + ' evaluation (s)':28}{o:10.3f}{n:10.3f}{o / n:7.1f}x faster")
+    print(f"CNN epoch: {result['cnn_training_gflop_per_epoch']:.0f} GFLOP at {result['cnn_gflops']:.1f} GFLOP/s; "
+          f"float32 matmul on this device: {result['peak_gflops_estimate']:.0f} GFLOP/s "
+          f"({result['cnn_gflops'] / result['peak_gflops_estimate']:.0%} of it)")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
