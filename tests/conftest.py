@@ -50,14 +50,37 @@ def data_root(local_copy, tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def quick_run(tmp_path_factory, local_copy) -> tuple[nbformat.NotebookNode, dict]:
-    """The notebook executed top to bottom in quick mode, and the metrics file it wrote."""
-    results = tmp_path_factory.mktemp("quick-results")
+def execute_notebook(results: Path, **environment: str) -> tuple[nbformat.NotebookNode, dict]:
+    """The notebook executed top to bottom in quick mode by a fresh kernel, and the metrics file it wrote."""
     notebook = nbformat.read(NOTEBOOK_PATH, as_version=4)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AUTOENCODERS_QUICK", "1")
-        patch.setenv("AUTOENCODERS_RESULTS_DIR", str(results))
+        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RESULTS_DIR": str(results),
+                            "AUTOENCODERS_RETRAIN": "0", **environment}.items():
+            patch.setenv(name, value)
         NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
                        ).execute()
     return notebook, json.loads((results / "metrics-quick.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("checkpoints")
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory, local_copy, checkpoint_dir):
+    """A first quick run: no checkpoints yet, so it trains both models and saves them."""
+    return execute_notebook(tmp_path_factory.mktemp("quick-run"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir))
+
+
+@pytest.fixture(scope="session")
+def quick_rerun(quick_run, tmp_path_factory, checkpoint_dir):
+    """A second quick run with the first run's checkpoints in place."""
+    return execute_notebook(tmp_path_factory.mktemp("quick-rerun"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir))
+
+
+@pytest.fixture(scope="session")
+def quick_retrain(quick_rerun, tmp_path_factory, checkpoint_dir):
+    """A third quick run, told to train again although the checkpoints are there."""
+    return execute_notebook(tmp_path_factory.mktemp("quick-retrain"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir),
+                            AUTOENCODERS_RETRAIN="1")

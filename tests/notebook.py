@@ -90,3 +90,12 @@ def table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str
             if abs(shown - expected) > tolerance + 1e-9 * abs(expected):
                 problems.append(f"{row} / {column}: the table shows {shown}, metrics say {expected}")
     return problems
+
+
+NOT_REPRODUCIBLE = {"train_seconds", "from_checkpoint"}  # timings, and where the weights came from
+
+
+def reproducible_numbers(metrics: dict) -> dict:
+    """Every result of a metrics file that two runs on the same machine must reproduce bit for bit."""
+    return {model: {key: value for key, value in result.items() if key not in NOT_REPRODUCIBLE}
+            for model, result in metrics["models"].items()}

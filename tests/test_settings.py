@@ -5,13 +5,14 @@ import pytest
 from notebook import load_definitions
 
 
+@pytest.mark.parametrize("variable", ["AUTOENCODERS_QUICK", "AUTOENCODERS_RETRAIN"])
 @pytest.mark.parametrize("value", ["maybe", "2", "ture", "on please"])
-def test_a_bad_run_mode_names_the_variable_the_value_and_what_is_allowed(monkeypatch, value):
-    monkeypatch.setenv("AUTOENCODERS_QUICK", value)
+def test_a_bad_flag_names_the_variable_the_value_and_what_is_allowed(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
     with pytest.raises(ValueError) as error:
         load_definitions()
     message = str(error.value)
-    assert "AUTOENCODERS_QUICK" in message and repr(value) in message and "use 1 (on) or 0 (off)" in message
+    assert variable in message and repr(value) in message and "use 1 (on) or 0 (off)" in message
 
 
 @pytest.mark.parametrize(("value", "mode", "epochs"), [("1", "quick", 2), ("true", "quick", 2), ("0", "full", 30),
@@ -29,7 +30,7 @@ def test_full_mode_uses_the_original_recipe(monkeypatch):
     assert (notebook["EPOCHS"], notebook["BATCH_SIZE"], notebook["LEARNING_RATE"]) == (30, 64, 1e-3)
 
 
-@pytest.mark.parametrize("variable", ["AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_DATA_DIR"])
+@pytest.mark.parametrize("variable", ["AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_DATA_DIR", "AUTOENCODERS_CHECKPOINT_DIR"])
 def test_a_directory_setting_that_names_a_file_is_refused(monkeypatch, tmp_path, variable):
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("")
@@ -38,7 +39,7 @@ def test_a_directory_setting_that_names_a_file_is_refused(monkeypatch, tmp_path,
         load_definitions()
 
 
-@pytest.mark.parametrize("variable", ["AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_DATA_DIR"])
+@pytest.mark.parametrize("variable", ["AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_DATA_DIR", "AUTOENCODERS_CHECKPOINT_DIR"])
 def test_an_empty_directory_setting_is_refused(monkeypatch, variable):
     monkeypatch.setenv(variable, " ")
     with pytest.raises(ValueError, match=f"{variable} is set but empty"):

@@ -1,0 +1,32 @@
+"""Re-running the notebook gives the same numbers, and a re-run with checkpoints trains nothing."""
+
+from notebook import cell_text
+from notebook import reproducible_numbers as numbers
+
+
+def printed(notebook) -> str:
+    return "".join(cell_text(cell) for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_two_trainings_from_scratch_give_identical_numbers(quick_run, quick_retrain):
+    (_, first), (_, again) = quick_run, quick_retrain
+    assert not any(result["from_checkpoint"] for result in first["models"].values())
+    assert not any(result["from_checkpoint"] for result in again["models"].values())
+    assert numbers(again) == numbers(first)  # bit for bit: == on floats
+
+
+def test_a_rerun_with_checkpoints_trains_nothing_and_gives_identical_numbers(quick_run, quick_rerun):
+    (_, first), (notebook, rerun) = quick_run, quick_rerun
+    assert all(result["from_checkpoint"] for result in rerun["models"].values())
+    text = printed(notebook)
+    assert "Loaded " in text and "feedforward-quick.pt" in text and "cnn-quick.pt" in text
+    assert "Checkpoint " not in text  # no complaint about the checkpoints
+    assert numbers(rerun) == numbers(first)
+    for model in first["models"]:  # the loaded history carries the time the training took then
+        assert rerun["models"][model]["train_seconds"] == first["models"][model]["train_seconds"]
+
+
+def test_retraining_replaces_the_checkpoints(quick_retrain, checkpoint_dir):
+    notebook, _ = quick_retrain
+    assert "Loaded " not in printed(notebook)
+    assert sorted(path.name for path in checkpoint_dir.iterdir()) == ["cnn-quick.pt", "feedforward-quick.pt"]
