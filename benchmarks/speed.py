@@ -196,6 +196,8 @@ def main():
     for model_name in makers:
         o, n = median[f"{model_name}_original_evaluation"], median[f"{model_name}_notebook_evaluation"]
         print(f"{model_name + ' evaluation (s)':28}{o:10.3f}{n:10.3f}{o / n:7.1f}x faster")
+    print(f"{'evaluation, both models (s)':28}{original_evaluation_time:10.3f}{notebook_evaluation_time:10.3f}"
+          f"{result['evaluation_speedup']:7.1f}x faster")
     print(f"CNN epoch: {result['cnn_training_gflop_per_epoch']:.0f} GFLOP at {result['cnn_gflops']:.1f} GFLOP/s; "
           f"float32 matmul on this device: {result['peak_gflops_estimate']:.0f} GFLOP/s "
           f"({result['cnn_gflops'] / result['peak_gflops_estimate']:.0%} of it)")
