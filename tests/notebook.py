@@ -44,14 +44,19 @@ def cell_text(cell: nbformat.NotebookNode) -> str:
     return "".join(parts)
 
 
-def metrics_table(notebook: nbformat.NotebookNode) -> dict[str, dict[str, str]]:
-    """The results table the notebook displayed, as {row name: {column name: cell text}}."""
-    (cell,) = tagged_cells(notebook, "metrics-table")
+def displayed_table(notebook: nbformat.NotebookNode, tag: str) -> list[dict[str, str]]:
+    """The markdown table displayed by the cell tagged `tag`, as a list of {column name: cell text}."""
+    (cell,) = tagged_cells(notebook, tag)
     markdown = next(o.data["text/markdown"] for o in cell.outputs if "text/markdown" in o.get("data", {}))
     lines = [line for line in markdown.splitlines() if line.startswith("|")]
     split = [[part.strip() for part in line.strip("|").split("|")] for line in lines]
     header, rows = split[0], split[2:]
-    return {row[0]: dict(zip(header, row)) for row in rows}
+    return [dict(zip(header, row)) for row in rows]
+
+
+def metrics_table(notebook: nbformat.NotebookNode) -> dict[str, dict[str, str]]:
+    """The results table the notebook displayed, as {row name: {column name: cell text}}."""
+    return {row["Model"]: row for row in displayed_table(notebook, "metrics-table")}
 
 
 def displayed_number(text: str) -> tuple[float, float]:
@@ -99,3 +104,19 @@ def reproducible_numbers(metrics: dict) -> dict:
     """Every result of a metrics file that two runs on the same machine must reproduce bit for bit."""
     return {model: {key: value for key, value in result.items() if key not in NOT_REPRODUCIBLE}
             for model, result in metrics["models"].items()}
+
+
+def code_size_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
+    """Every number of the displayed code-size table that differs from `code_size_study` in the metrics file."""
+    table = displayed_table(notebook, "code-size-table")
+    study = metrics["code_size_study"]
+    if len(table) != len(study):
+        return [f"the table has {len(table)} rows, the metrics file {len(study)}"]
+    problems = []
+    for shown, row in zip(table, study):  # both sorted by code size, then model
+        for column, key in [("Code size", "code_size"), ("Test MSE", "mse"), ("True MAE per image", "mae_mean"),
+                            ("Parameters", "parameters"), ("Training time (s)", "train_seconds")]:
+            value, tolerance = displayed_number(shown[column])
+            if abs(value - row[key]) > tolerance + 1e-9 * abs(row[key]):
+                problems.append(f"{shown['Model']} at {shown['Code size']} / {column}: {value} vs {row[key]}")
+    return problems

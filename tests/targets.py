@@ -40,6 +40,27 @@ def target_failures(metrics: dict) -> list[str]:
     for key in COMPARED:
         if not models["cnn"][key] < models["feedforward"][key]:
             failures.append(f"the CNN does not beat the feedforward model on {key}")
+    return failures + code_size_failures(metrics)
+
+
+def code_size_failures(metrics: dict) -> list[str]:
+    """The code-size study's targets: every autoencoder whose code is smaller than the image beats PCA at the same
+    code size, and with a code of 2 numbers the best model's MSE is at least 10% below the original feedforward
+    model's."""
+    study = metrics.get("code_size_study")
+    if not study:
+        return ["the metrics have no code_size_study"]
+    failures = []
+    pca = {row["code_size"]: row["mse"] for row in study if row["model"] == "pca"}
+    for row in study:
+        if row["model"] != "pca" and row["code_size"] < 28 * 28 and not row["mse"] < pca[row["code_size"]]:
+            failures.append(f"{row['model']} (original: {row['original']}) at code size {row['code_size']}: MSE "
+                            f"{row['mse']:.4f} does not beat PCA's {pca[row['code_size']]:.4f}")
+    best_at_2 = min(row["mse"] for row in study if row["code_size"] == 2 and row["model"] != "pca")
+    original = metrics["models"]["feedforward"]["mse"]
+    if not best_at_2 <= 0.9 * original:
+        failures.append(f"best MSE at code size 2 is {best_at_2:.4f}, not 10% below the original feedforward "
+                        f"model's {original:.4f} (limit {0.9 * original:.4f})")
     return failures
 
 

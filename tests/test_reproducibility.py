@@ -29,4 +29,6 @@ def test_a_rerun_with_checkpoints_trains_nothing_and_gives_identical_numbers(qui
 def test_retraining_replaces_the_checkpoints(quick_retrain, checkpoint_dir):
     notebook, _ = quick_retrain
     assert "Loaded " not in printed(notebook)
-    assert sorted(path.name for path in checkpoint_dir.iterdir()) == ["cnn-quick.pt", "feedforward-quick.pt"]
+    names = sorted(path.name for path in checkpoint_dir.iterdir())  # whole checkpoints only, no temporary files
+    assert names == sorted(["cnn-quick.pt", "feedforward-quick.pt"]
+                           + [f"{kind}-{code}-quick.pt" for kind in ("cnn", "feedforward") for code in (2, 8, 32)])

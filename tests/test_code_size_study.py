@@ -1,0 +1,68 @@
+"""The comparison at equal code size: PCA is computed correctly, and the study's numbers are consistent."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.decomposition import PCA
+
+from notebook import code_size_table_mismatches
+
+STUDY_KEYS = {"model", "original", "code_size", "mse", "mae_mean", "parameters", "train_seconds"}
+
+
+def rows(metrics, model, original=False):
+    return {row["code_size"]: row for row in metrics["code_size_study"]
+            if row["model"] == model and row["original"] == original}
+
+
+def test_the_study_covers_every_model_at_every_code_size(quick_run):
+    _, metrics = quick_run
+    assert all(STUDY_KEYS <= set(row) for row in metrics["code_size_study"])
+    assert sorted(rows(metrics, "pca")) == [2, 8, 32, 784]
+    assert sorted(rows(metrics, "feedforward")) == [2, 8, 32]
+    assert sorted(rows(metrics, "cnn")) == [2, 8, 32]
+    assert sorted(rows(metrics, "feedforward", original=True)) == [2]
+    assert sorted(rows(metrics, "cnn", original=True)) == [1568]
+
+
+def test_the_original_models_appear_with_their_own_results(quick_run):
+    _, metrics = quick_run
+    for model, code in [("feedforward", 2), ("cnn", 1568)]:
+        row, result = rows(metrics, model, original=True)[code], metrics["models"][model]
+        assert (row["mse"], row["mae_mean"], row["parameters"]) == (result["mse"], result["mae_mean"],
+                                                                    result["parameters"])
+
+
+def test_pca_error_falls_as_the_code_grows_and_vanishes_at_784(quick_run):
+    _, metrics = quick_run
+    pca = rows(metrics, "pca")
+    mse = [pca[code]["mse"] for code in sorted(pca)]
+    assert all(a > b for a, b in itertools.pairwise(mse)), mse
+    assert pca[784]["mse"] < 1e-10  # as many directions as pixels: an exact copy
+
+
+def test_the_displayed_code_size_table_shows_the_metrics_file(quick_run):
+    notebook, metrics = quick_run
+    assert code_size_table_mismatches(notebook, metrics) == []
+
+
+def test_per_class_errors_average_to_the_overall_error(quick_run):
+    _, metrics = quick_run
+    for model in ("feedforward", "cnn"):
+        by_class = metrics["per_class_mae"][model]
+        assert len(by_class) == 10
+        # The test set holds exactly 1,000 images of each class, so the mean of the class means is the mean.
+        assert np.mean(list(by_class.values())) == pytest.approx(metrics["models"][model]["mae_mean"], rel=1e-9)
+
+
+def test_the_notebooks_pca_agrees_with_scikit_learn(notebook, data_root):
+    images, _ = notebook["load_split"](data_root, train=False, device=torch.device("cpu"))
+    fit, held_out = images[:3000], images[3000:4000]
+    mean, directions = notebook["fit_pca"](fit)
+    for code in (2, 8, 32):
+        ours = notebook["pca_reconstruct"](held_out, mean, directions, code)
+        pca = PCA(n_components=code, svd_solver="full").fit(fit.flatten(1).double().numpy())
+        theirs = np.clip(pca.inverse_transform(pca.transform(held_out.flatten(1).double().numpy())), 0, 1)
+        np.testing.assert_allclose(ours.flatten(1).numpy(), theirs, atol=1e-4)
