@@ -1,0 +1,47 @@
+"""The target checks fail when a target is missed: a check that cannot fail would prove nothing."""
+
+import copy
+import json
+
+import pytest
+
+from notebook import ROOT
+from targets import target_failures
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return json.loads((ROOT / "results" / "metrics.json").read_text())
+
+
+def worsened(metrics, change):
+    metrics = copy.deepcopy(metrics)
+    change(metrics)
+    return metrics
+
+
+def study_row(metrics, model, code, original=False):
+    return next(row for row in metrics["code_size_study"]
+                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m["models"]["cnn"].update(mse=0.005),                      # the CNN's MSE misses its figure
+    lambda m: m["models"]["feedforward"].update(mae_mean=90.0),          # the feedforward MAE misses its figure
+    lambda m: m["models"]["cnn"].update(mae_per_pixel=0.2),              # the CNN no longer beats the feedforward
+    lambda m: study_row(m, "cnn", 8).update(mse=0.03),                   # an autoencoder loses to PCA
+    lambda m: m.update(mode="quick"),                                    # not a full run
+], ids=["cnn-mse", "feedforward-mae", "cnn-vs-feedforward", "worse-than-pca", "quick-mode"])
+def test_a_missed_target_fails_strictly_and_robustly(committed, change):
+    assert target_failures(committed) == []
+    bad = worsened(committed, change)
+    assert target_failures(bad) and target_failures(bad, noisy=False)
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m["models"]["cnn"].update(original_metric_mean=5.5),
+    lambda m: study_row(m, "feedforward", 2).update(mse=0.026),
+], ids=["original-metric", "code-2-gain"])
+def test_a_noisy_target_fails_only_the_strict_check(committed, change):
+    bad = worsened(committed, change)
+    assert target_failures(bad) and not target_failures(bad, noisy=False)
