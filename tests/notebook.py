@@ -67,6 +67,12 @@ def displayed_number(text: str) -> tuple[float, float]:
     return float(text), 0.5 * 10 ** -len(match.group(1) or "")
 
 
+def shows(text: str, value: float) -> bool:
+    """Whether a table cell shows `value`, up to the rounding of its last displayed digit."""
+    shown, tolerance = displayed_number(text)
+    return abs(shown - value) <= tolerance + 1e-9 * abs(value)
+
+
 TABLE_COLUMNS = {  # column of the displayed table -> key in metrics.json
     "Code size (input: 784)": "code_size",
     "Parameters": "parameters",
@@ -90,10 +96,9 @@ def table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str
             problems.append(f"the table has no row {row!r}")
             continue
         for column, key in TABLE_COLUMNS.items():
-            shown, tolerance = displayed_number(table[row][column])
             expected = metrics["models"][model][key]
-            if abs(shown - expected) > tolerance + 1e-9 * abs(expected):
-                problems.append(f"{row} / {column}: the table shows {shown}, metrics say {expected}")
+            if not shows(table[row][column], expected):
+                problems.append(f"{row} / {column}: the table shows {table[row][column]}, metrics say {expected}")
     return problems
 
 
@@ -101,9 +106,15 @@ NOT_REPRODUCIBLE = {"train_seconds", "from_checkpoint"}  # timings, and where th
 
 
 def reproducible_numbers(metrics: dict) -> dict:
-    """Every result of a metrics file that two runs on the same machine must reproduce bit for bit."""
-    return {model: {key: value for key, value in result.items() if key not in NOT_REPRODUCIBLE}
-            for model, result in metrics["models"].items()}
+    """Every result of a metrics file that two runs on the same machine must reproduce bit for bit: all sections
+    of the file but its run description, without timings."""
+    return {
+        "models": {model: {key: value for key, value in result.items() if key not in NOT_REPRODUCIBLE}
+                   for model, result in metrics["models"].items()},
+        "code_size_study": [{key: value for key, value in row.items() if key not in NOT_REPRODUCIBLE}
+                            for row in metrics.get("code_size_study", [])],
+        "per_class_mae": metrics.get("per_class_mae"),
+    }
 
 
 def code_size_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
@@ -116,7 +127,6 @@ def code_size_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -
     for shown, row in zip(table, study):  # both sorted by code size, then model
         for column, key in [("Code size", "code_size"), ("Test MSE", "mse"), ("True MAE per image", "mae_mean"),
                             ("Parameters", "parameters"), ("Training time (s)", "train_seconds")]:
-            value, tolerance = displayed_number(shown[column])
-            if abs(value - row[key]) > tolerance + 1e-9 * abs(row[key]):
-                problems.append(f"{shown['Model']} at {shown['Code size']} / {column}: {value} vs {row[key]}")
+            if not shows(shown[column], row[key]):
+                problems.append(f"{shown['Model']} at {shown['Code size']} / {column}: {shown[column]} vs {row[key]}")
     return problems

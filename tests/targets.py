@@ -78,10 +78,13 @@ def report_reproduction(fresh: dict, committed: dict) -> None:
         print("the fresh run reproduces results/metrics.json bit for bit (timings aside)")
         return
     print("the fresh run differs from results/metrics.json (expected only on other hardware or PyTorch):")
-    for model, results in committed_numbers.items():
+    for model, results in committed_numbers["models"].items():
         for key, value in results.items():
-            if key != "history" and fresh_numbers[model].get(key) != value:
-                print(f"  {model} {key}: committed {value}, fresh {fresh_numbers[model].get(key)}")
+            if key != "history" and fresh_numbers["models"][model].get(key) != value:
+                print(f"  {model} {key}: committed {value}, fresh {fresh_numbers['models'][model].get(key)}")
+    for section in ("code_size_study", "per_class_mae"):
+        if fresh_numbers[section] != committed_numbers[section]:
+            print(f"  {section} differs")
 
 
 if __name__ == "__main__":
