@@ -103,6 +103,7 @@ def table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str
 
 
 NOT_REPRODUCIBLE = {"train_seconds", "from_checkpoint"}  # timings, and where the weights came from
+APPLICATIONS = ("denoising", "anomaly", "vae")  # the sections on what autoencoders are for
 
 
 def reproducible_numbers(metrics: dict) -> dict:
@@ -114,6 +115,8 @@ def reproducible_numbers(metrics: dict) -> dict:
         "code_size_study": [{key: value for key, value in row.items() if key not in NOT_REPRODUCIBLE}
                             for row in metrics.get("code_size_study", [])],
         "per_class_mae": metrics.get("per_class_mae"),
+        **{section: {key: value for key, value in metrics.get(section, {}).items() if key not in NOT_REPRODUCIBLE}
+           for section in APPLICATIONS},
     }
 
 
@@ -129,4 +132,22 @@ def code_size_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -
                             ("Parameters", "parameters"), ("Training time (s)", "train_seconds")]:
             if not shows(shown[column], row[key]):
                 problems.append(f"{shown['Model']} at {shown['Code size']} / {column}: {shown[column]} vs {row[key]}")
+    return problems
+
+
+DENOISING_ROWS = {"Noisy input": "noisy", "Original CNN (trained to copy)": "plain_cnn", "Denoising CNN": "denoised"}
+
+
+def denoising_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
+    """Every number of the displayed denoising table that differs from `denoising` in the metrics file."""
+    table = displayed_table(notebook, "denoising-table")
+    problems = [] if len(table) == len(DENOISING_ROWS) else [f"the table has {len(table)} rows"]
+    for shown in table:
+        key = DENOISING_ROWS.get(shown["Test images, compared with the clean ones"])
+        if key is None:
+            problems.append(f"unexpected row {shown}")
+            continue
+        for column, prefix in [("MSE per pixel", "mse"), ("PSNR (dB)", "psnr")]:
+            if not shows(shown[column], metrics["denoising"][f"{prefix}_{key}"]):
+                problems.append(f"{key} / {column}: {shown[column]} vs {metrics['denoising'][f'{prefix}_{key}']}")
     return problems

@@ -7,10 +7,11 @@ given, is compared with the first: same machine and PyTorch, same numbers):
 """
 
 import json
+import math
 import sys
 from pathlib import Path
 
-from notebook import reproducible_numbers
+from notebook import APPLICATIONS, reproducible_numbers
 
 # Re-running the original's models and pipeline (REFERENCE.md, 30 epochs, seed 0) gave: feedforward 8.06 original
 # metric per image, true MAE 73.5, MSE 0.0274; CNN 2.80, 24.6, 0.0039. A full run must land within about 10% of
@@ -47,7 +48,7 @@ def target_failures(metrics: dict, *, noisy: bool = True) -> list[str]:
     for key in COMPARED:
         if not models["cnn"][key] < models["feedforward"][key]:
             failures.append(f"the CNN does not beat the feedforward model on {key}")
-    return failures + code_size_failures(metrics, noisy=noisy)
+    return failures + code_size_failures(metrics, noisy=noisy) + application_failures(metrics)
 
 
 def code_size_failures(metrics: dict, *, noisy: bool = True) -> list[str]:
@@ -71,6 +72,37 @@ def code_size_failures(metrics: dict, *, noisy: bool = True) -> list[str]:
     return failures
 
 
+# "Clearly higher" PSNR: at least 3 dB, which halves the squared error.
+CLEAR_PSNR_GAIN_DB = 3.0
+MIN_ROC_AUC = 0.90  # for the default held-out class, Bag
+
+
+def application_failures(metrics: dict) -> list[str]:
+    """The targets of the sections on denoising, anomaly detection and the VAE."""
+    missing = [section for section in ("denoising", "anomaly", "vae") if section not in metrics]
+    if missing:
+        return [f"the metrics have no {', '.join(missing)}"]
+    failures = []
+    denoising, anomaly, vae = metrics["denoising"], metrics["anomaly"], metrics["vae"]
+    if denoising["noise_std"] != 0.3:
+        failures.append(f"denoising was measured with noise of std {denoising['noise_std']}, not the default 0.3")
+    if not denoising["psnr_denoised"] >= denoising["psnr_noisy"] + CLEAR_PSNR_GAIN_DB:
+        failures.append(f"denoised PSNR {denoising['psnr_denoised']:.2f} dB is not {CLEAR_PSNR_GAIN_DB} dB above "
+                        f"the noisy images' {denoising['psnr_noisy']:.2f} dB")
+    if not denoising["psnr_denoised"] > denoising["psnr_plain_cnn"]:
+        failures.append(f"denoised PSNR {denoising['psnr_denoised']:.2f} dB does not beat the original CNN's "
+                        f"{denoising['psnr_plain_cnn']:.2f} dB on the same noisy images")
+    if anomaly["held_out_class"] != "Bag" or not anomaly["roc_auc"] >= MIN_ROC_AUC:
+        failures.append(f"ROC-AUC for held-out {anomaly['held_out_class']} is {anomaly['roc_auc']:.3f}, "
+                        f"the target is at least {MIN_ROC_AUC} for Bag")
+    parts = [vae["test_loss"], vae["reconstruction"], vae["kl"], vae["mse"]]
+    if not all(math.isfinite(part) and part > 0 for part in parts):
+        failures.append(f"the VAE's test loss, its parts and its MSE are not all finite and positive: {parts}")
+    elif not math.isclose(vae["test_loss"], vae["reconstruction"] + vae["kl"], rel_tol=1e-9):
+        failures.append(f"the VAE's test loss {vae['test_loss']} is not its reconstruction term plus its KL term")
+    return failures
+
+
 def report_reproduction(fresh: dict, committed: dict) -> None:
     """Say whether a fresh run reproduced the committed numbers (informative: other hardware may differ)."""
     fresh_numbers, committed_numbers = reproducible_numbers(fresh), reproducible_numbers(committed)
@@ -82,7 +114,7 @@ def report_reproduction(fresh: dict, committed: dict) -> None:
         for key, value in results.items():
             if key != "history" and fresh_numbers["models"][model].get(key) != value:
                 print(f"  {model} {key}: committed {value}, fresh {fresh_numbers['models'][model].get(key)}")
-    for section in ("code_size_study", "per_class_mae"):
+    for section in ("code_size_study", "per_class_mae", *APPLICATIONS):
         if fresh_numbers[section] != committed_numbers[section]:
             print(f"  {section} differs")
 

@@ -74,6 +74,19 @@ def test_a_checkpoint_for_another_setup_is_not_used(notebook, images, capsys):
     assert history["from_checkpoint"] is False and len(history["train_loss"]) == 2
 
 
+def test_a_checkpoint_for_another_task_or_loss_is_not_used(notebook, images, capsys):
+    device_images = images.to(notebook["DEVICE"])
+    notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, epochs=1)
+    denoising = notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, epochs=1,
+                                          task="denoise")
+    assert denoising["from_checkpoint"] is False
+    assert "(task differ)" in capsys.readouterr().out
+    other_loss = notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, epochs=1,
+                                           task="denoise", loss_function=lambda model, x, y: ((model(x) - y) ** 2).sum())
+    assert other_loss["from_checkpoint"] is False
+    assert "(loss differ)" in capsys.readouterr().out
+
+
 def test_a_quick_mode_checkpoint_is_never_used_in_full_mode(monkeypatch, tmp_path, images, capsys):
     monkeypatch.setenv("AUTOENCODERS_CHECKPOINT_DIR", str(tmp_path))
     monkeypatch.setenv("AUTOENCODERS_QUICK", "1")

@@ -31,7 +31,14 @@ def study_row(metrics, model, code, original=False):
     lambda m: m["models"]["cnn"].update(mae_per_pixel=0.2),              # the CNN no longer beats the feedforward
     lambda m: study_row(m, "cnn", 8).update(mse=0.03),                   # an autoencoder loses to PCA
     lambda m: m.update(mode="quick"),                                    # not a full run
-], ids=["cnn-mse", "feedforward-mae", "cnn-vs-feedforward", "worse-than-pca", "quick-mode"])
+    lambda m: m["denoising"].update(psnr_denoised=m["denoising"]["psnr_noisy"] + 2),  # not clearly less noisy
+    lambda m: m["denoising"].update(psnr_plain_cnn=m["denoising"]["psnr_denoised"] + 0.1),  # no better than copying
+    lambda m: m["anomaly"].update(roc_auc=0.85),                          # bags not told apart well enough
+    lambda m: m["vae"].update(kl=m["vae"]["kl"] + 1),                     # the loss is not the sum of its parts
+    lambda m: m["vae"].update(reconstruction=float("nan")),               # a part of the loss is not finite
+    lambda m: m.pop("vae"),                                               # a section is missing
+], ids=["cnn-mse", "feedforward-mae", "cnn-vs-feedforward", "worse-than-pca", "quick-mode", "denoising-gain",
+        "denoising-vs-plain-cnn", "roc-auc", "vae-parts", "vae-finite", "vae-missing"])
 def test_a_missed_target_fails_strictly_and_robustly(committed, change):
     assert target_failures(committed) == []
     bad = worsened(committed, change)
