@@ -40,7 +40,7 @@ def test_psnr_matches_an_independent_computation(notebook):
     mse = ((clean.numpy().astype(np.float64) - noisy.numpy()) ** 2).reshape(50, -1).mean(axis=1)
     expected = np.mean(10 * np.log10(1.0 / mse))
     measured = notebook["psnr"](notebook["reconstruction_errors"](clean, noisy)["mse"])
-    assert measured == pytest.approx(expected, rel=1e-9)
+    assert measured == pytest.approx(expected, rel=1e-6)  # the errors are computed in float32
     # Halving the squared error gains 10 * log10(2) = 3.01 dB.
     assert notebook["psnr"](torch.full((3,), 0.01)) == pytest.approx(20.0)
     assert notebook["psnr"](torch.full((3,), 0.005)) == pytest.approx(20.0 + 10 * math.log10(2))
