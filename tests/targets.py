@@ -79,7 +79,7 @@ MIN_ROC_AUC = 0.90  # for the default held-out class, Bag
 
 def application_failures(metrics: dict) -> list[str]:
     """The targets of the sections on denoising, anomaly detection and the VAE."""
-    missing = [section for section in ("denoising", "anomaly", "vae") if section not in metrics]
+    missing = [section for section in APPLICATIONS if section not in metrics]
     if missing:
         return [f"the metrics have no {', '.join(missing)}"]
     failures = []

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from notebook import NOTEBOOK_PATH, ROOT, cell_text, read_notebook, table_mismatches
+from notebook import NOTEBOOK_PATH, ROOT, cell_text, denoising_table_mismatches, read_notebook, table_mismatches
 from targets import target_failures
 
 METRICS_PATH = ROOT / "results" / "metrics.json"
@@ -41,6 +41,10 @@ def test_it_ran_in_full_mode(committed):
 def test_its_table_shows_the_committed_metrics(committed, committed_metrics):
     assert committed_metrics["mode"] == "full"
     assert table_mismatches(committed, committed_metrics) == []
+
+
+def test_its_denoising_table_shows_the_committed_metrics(committed, committed_metrics):
+    assert denoising_table_mismatches(committed, committed_metrics) == []
 
 
 def test_the_committed_metrics_reach_the_targets(committed_metrics):
