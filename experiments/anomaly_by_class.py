@@ -52,17 +52,14 @@ def main():
         held_out = notebook["CLASS_NAMES"].index(name)
         normal = train_labels != held_out
         model = trained(train_images[normal])
-        scores = notebook["anomaly_scores"](model, test_images)
-        threshold = torch.quantile(notebook["anomaly_scores"](model, train_images[normal]),
-                                   notebook["THRESHOLD_PERCENTILE"] / 100).item()
         is_held_out = (test_labels == held_out).cpu()
-        precision, recall = notebook["precision_recall"](scores > threshold, is_held_out)
-        rows.append({"held_out_class": name, "roc_auc": roc_auc_score(is_held_out.numpy(), scores.numpy()),
-                     "roc_auc_trained_on_all_classes": roc_auc_score(is_held_out.numpy(), all_classes_scores.numpy()),
-                     "precision": precision, "recall": recall})
-        print(f"{name:12} ROC-AUC {rows[-1]['roc_auc']:.3f} (trained on all classes: "
-              f"{rows[-1]['roc_auc_trained_on_all_classes']:.3f}), precision {precision:.2f}, recall {recall:.2f}",
-              flush=True)
+        report = notebook["anomaly_report"](notebook["anomaly_scores"](model, test_images), is_held_out,
+                                            notebook["anomaly_scores"](model, train_images[normal]))
+        rows.append({"held_out_class": name, **report,
+                     "roc_auc_trained_on_all_classes": roc_auc_score(is_held_out.numpy(), all_classes_scores.numpy())})
+        print(f"{name:12} ROC-AUC {report['roc_auc']:.3f} (trained on all classes: "
+              f"{rows[-1]['roc_auc_trained_on_all_classes']:.3f}), precision {report['precision']:.2f}, "
+              f"recall {report['recall']:.2f}", flush=True)
     notebook["write_json"](args.output, {"mode": notebook["MODE"], "epochs": epochs, "seed": seed,
                                          "torch": torch.__version__, "device": device.type, "classes": rows})
     print(f"wrote {args.output}")

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import precision_score, recall_score
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from notebook import denoising_table_mismatches
 
@@ -54,6 +54,21 @@ def test_precision_and_recall_agree_with_scikit_learn(notebook):
     assert precision == pytest.approx(precision_score(actual.numpy(), flagged.numpy()))
     assert recall == pytest.approx(recall_score(actual.numpy(), flagged.numpy()))
     assert notebook["precision_recall"](torch.zeros(5, dtype=torch.bool), actual[:5]) == (0.0, 0.0)
+
+
+def test_the_anomaly_report_sets_its_threshold_from_normal_scores_only(notebook):
+    generator = torch.Generator().manual_seed(0)
+    normal_training = torch.rand(10_000, generator=generator)                   # normal scores: uniform on [0, 1]
+    test_scores = torch.cat([torch.rand(9_000, generator=generator), 0.5 + torch.rand(1_000, generator=generator)])
+    is_anomaly = torch.arange(10_000) >= 9_000                                   # anomalies: uniform on [0.5, 1.5]
+    report = notebook["anomaly_report"](test_scores, is_anomaly, normal_training)
+    assert report["roc_auc"] == pytest.approx(roc_auc_score(is_anomaly.numpy(), test_scores.numpy()))
+    assert report["threshold_percentile"] == 99 and report["threshold"] == pytest.approx(0.99, abs=0.005)
+    flagged = test_scores > report["threshold"]
+    assert report["flagged"] == flagged.sum().item()
+    assert report["false_positive_rate"] == pytest.approx(0.01, abs=0.005)    # about 1% of normal images
+    assert report["recall"] == pytest.approx(0.51, abs=0.04)                  # anomalies above ~0.99
+    assert (report["precision"], report["recall"]) == notebook["precision_recall"](flagged, is_anomaly)
 
 
 def test_training_learns_the_targets_not_the_inputs(notebook):
