@@ -1,7 +1,8 @@
 """Speed of the notebook's training and evaluation against the original notebook's pipeline.
 
-    python benchmarks/speed.py                # writes results/benchmark.json
+    python benchmarks/speed.py                # writes results/benchmark-<cpu capability>.json, e.g. benchmark-avx2.json
     python benchmarks/speed.py --repeats 5 --output /tmp/benchmark.json
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/speed.py   # an AVX-512 CPU's AVX2 code paths
 
 In one process, on the device the notebook would pick, it alternates the two sides several times and reports
 medians and ratios:
@@ -9,6 +10,7 @@ medians and ratios:
   `Dataset` + `DataLoader(batch_size=64, shuffle=True, drop_last=True)`, plain Adam) and with the notebook's
   `train_autoencoder`;
 - the evaluation of all 10,000 test images, the original way (one forward pass per image) and the notebook's way;
+- one training epoch of the code-size study's convolutional model (code of 32 numbers), against the CNN's;
 - the CNN epoch's achieved GFLOP/s against the device's measured float32 matrix-multiply rate.
 The models, the training function and the error functions are the notebook's own: its definition cells are
 executed here. Only the original's pipeline, the baseline, is written out below.
@@ -44,11 +46,24 @@ class Images(Dataset):
 
 
 def as_original(model):
-    """The original's layers: the notebook's CNN uses in-place ReLUs, the original allocated a new output."""
+    """The original's layers: the notebook's CNN pools before its ReLUs, which are in place; the original
+    rectified first, into a new output."""
     for module in model.modules():
         if isinstance(module, torch.nn.ReLU):
             module.inplace = False
+        if isinstance(module, torch.nn.Sequential):
+            layers = list(module)
+            for i in range(len(layers) - 1):
+                if isinstance(layers[i], torch.nn.MaxPool2d) and isinstance(layers[i + 1], torch.nn.ReLU):
+                    layers[i], layers[i + 1] = layers[i + 1], layers[i]
+            for i, layer in enumerate(layers):
+                module[i] = layer
     return model
+
+
+def cpu_capability():
+    """The vector instructions PyTorch's CPU kernels use (AVX2, AVX512, ...); ATEN_CPU_CAPABILITY can lower it."""
+    return torch.backends.cpu.get_cpu_capability()
 
 
 def original_epoch(model, train_images):
@@ -122,7 +137,7 @@ def matmul_gflops(device, size=2048, repeats=10):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds per side (default 3)")
-    parser.add_argument("--output", type=Path, default=ROOT / "results" / "benchmark.json")
+    parser.add_argument("--output", type=Path, help="default: results/benchmark-<device or CPU capability>.json")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -136,6 +151,8 @@ def main():
     train_images, _ = notebook["load_split"](data_root, train=True, device=device)
     test_images, _ = notebook["load_split"](data_root, train=False, device=device)
     makers = {"feedforward": notebook["make_feedforward_autoencoder"], "cnn": notebook["make_cnn_autoencoder"]}
+    capability = cpu_capability() if device.type == "cpu" else device.type
+    output = args.output or ROOT / "results" / f"benchmark-{capability.lower()}.json"
 
     def notebook_epoch(model, images):
         notebook["train_autoencoder"](model, images, epochs=1, name="notebook epoch")
@@ -145,7 +162,7 @@ def main():
             model, images)))
 
     times = {f"{model}_{side}_{what}": [] for model in makers for side in ("original", "notebook")
-             for what in ("epoch", "evaluation")}
+             for what in ("epoch", "evaluation")} | {"conv_study_notebook_epoch": []}
     sides = {  # how each side trains and evaluates, and how it puts a model on the device
         "original": (original_epoch, original_evaluation, lambda model: as_original(model).to(device)),
         "notebook": (notebook_epoch, notebook_evaluation, notebook["on_device"]),
@@ -163,6 +180,11 @@ def main():
                 if round_ > 0:
                     times[f"{model_name}_{side}_epoch"].append(epoch_time)
                     times[f"{model_name}_{side}_evaluation"].append(evaluation_time)
+        torch.manual_seed(round_)
+        study_model = notebook["on_device"](notebook["make_conv_autoencoder"](32))
+        study_time = timed(device, notebook_epoch, study_model, train_images)
+        if round_ > 0:
+            times["conv_study_notebook_epoch"].append(study_time)
         print(f"round {round_}/{args.repeats} done{' (warm-up)' if round_ == 0 else ''}", file=sys.stderr)
 
     median = {key: statistics.median(values) for key, values in times.items()}
@@ -173,6 +195,7 @@ def main():
         "device": device.type,
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
         or platform.machine(),
+        "cpu_capability": cpu_capability(),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "repeats": args.repeats,
@@ -180,15 +203,16 @@ def main():
         "feedforward_epoch_ratio": median["feedforward_notebook_epoch"] / median["feedforward_original_epoch"],
         "cnn_epoch_ratio": median["cnn_notebook_epoch"] / median["cnn_original_epoch"],
         "evaluation_speedup": original_evaluation_time / notebook_evaluation_time,
+        "conv_study_epoch_vs_cnn": median["conv_study_notebook_epoch"] / median["cnn_notebook_epoch"],
         "cnn_training_gflop_per_epoch": cnn_flops / 1e9,
         "cnn_gflops": cnn_flops / median["cnn_notebook_epoch"] / 1e9,
         "peak_gflops_estimate": matmul_gflops(device),
         "times": times,
     }
-    notebook["write_json"](args.output, result)
+    notebook["write_json"](output, result)
 
-    print(f"device: {result['device']} ({result['device_name']}, {result['threads']} threads), "
-          f"torch {result['torch']}, median of {args.repeats} alternating rounds")
+    print(f"device: {result['device']} ({result['device_name']}, {result['threads']} threads, CPU capability "
+          f"{result['cpu_capability']}), torch {result['torch']}, median of {args.repeats} alternating rounds")
     print(f"{'':28}{'original':>10}{'notebook':>10}{'ratio':>8}")
     for model_name in makers:
         o, n = median[f"{model_name}_original_epoch"], median[f"{model_name}_notebook_epoch"]
@@ -198,10 +222,12 @@ def main():
         print(f"{model_name + ' evaluation (s)':28}{o:10.3f}{n:10.3f}{o / n:7.1f}x faster")
     print(f"{'evaluation, both models (s)':28}{original_evaluation_time:10.3f}{notebook_evaluation_time:10.3f}"
           f"{result['evaluation_speedup']:7.1f}x faster")
+    print(f"{'conv study model epoch (s)':28}{median['cnn_notebook_epoch']:10.2f}"
+          f"{median['conv_study_notebook_epoch']:10.2f}{result['conv_study_epoch_vs_cnn']:8.2f}x the CNN's")
     print(f"CNN epoch: {result['cnn_training_gflop_per_epoch']:.0f} GFLOP at {result['cnn_gflops']:.1f} GFLOP/s; "
           f"float32 matmul on this device: {result['peak_gflops_estimate']:.0f} GFLOP/s "
           f"({result['cnn_gflops'] / result['peak_gflops_estimate']:.0%} of it)")
-    print(f"wrote {args.output}")
+    print(f"wrote {output}")
 
 
 if __name__ == "__main__":
