@@ -33,6 +33,17 @@ def load_definitions() -> dict:
     return namespace
 
 
+def execute_in_process() -> dict:
+    """Execute every code cell of the notebook top to bottom in this process (settings from the environment, figures
+    to matplotlib's current backend), for tests that watch what the code does from inside; returns the namespace."""
+    namespace = {"__name__": "autoencoders_notebook"}
+    for index, cell in enumerate(read_notebook().cells):
+        if cell.cell_type == "code":
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(cell.source, f"autoencoders.ipynb, cell {index}", "exec"), namespace)  # noqa: S102 (our own notebook)
+    return namespace
+
+
 def cell_text(cell: nbformat.NotebookNode) -> str:
     """Everything a code cell printed or displayed as text."""
     parts = []
