@@ -1,5 +1,6 @@
 """Checkpoints: saved whole or not at all, reloaded exactly, never trusted when they do not fit."""
 
+import json
 import os
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def train_or_load(notebook, model, images, epochs=1):
 
 def files_in(folder: Path) -> list[str]:
     return sorted(os.listdir(folder))
+
+
+def valid_history(epochs: int) -> dict:
+    return {"seconds": 1.5, "train_loss": [0.1] * epochs, "test_loss": [0.1] * epochs,
+            "test_mae_mean": [50.0] * epochs, "test_original_metric_mean": [5.0] * epochs}
 
 
 def test_a_reloaded_model_reconstructs_exactly_like_the_saved_one(notebook, images, capsys):
@@ -109,7 +115,7 @@ def test_a_checkpoint_that_does_not_fit_the_model_leaves_its_initial_weights(not
     wrong["decoder.2.weight"] = torch.zeros(3, 3)  # one tensor of the wrong shape, after others that fit
     path = notebook["CHECKPOINT_DIR"] / "cnn-quick.pt"
     path.parent.mkdir(parents=True)
-    torch.save({"setup": setup, "state_dict": wrong, "history": {}}, path)
+    torch.save({"setup": setup, "state_dict": wrong, "history": valid_history(epochs=1)}, path)
     assert notebook["load_checkpoint"](path, model, setup) is None
     assert "does not fit the model" in capsys.readouterr().out
     for name, value in model.state_dict().items():
@@ -144,3 +150,106 @@ def test_retrain_trains_even_with_a_matching_checkpoint(monkeypatch, notebook, i
     retraining = load_definitions()
     assert retraining["CHECKPOINT_DIR"] == notebook["CHECKPOINT_DIR"]
     assert train_or_load(retraining, fresh_model(retraining), images)["from_checkpoint"] is False
+
+
+def broken(checkpoint: dict, part: str, value) -> dict:
+    """The checkpoint with one part replaced: "setup", "state_dict" or "history", or "a.b" for an entry of a part."""
+    checkpoint = {key: dict(value) if isinstance(value, dict) else value for key, value in checkpoint.items()}
+    if "." in part:
+        outer, inner = part.split(".", 1)
+        if value is None:
+            del checkpoint[outer][inner]
+        else:
+            checkpoint[outer][inner] = value
+    else:
+        checkpoint[part] = value
+    return checkpoint
+
+
+# Each loads without error under weights_only=True, but the notebook could not use it.
+BROKEN = {
+    "setup is a list": (lambda c: broken(c, "setup", [1, 2]), "its setup is a list, not a dict"),
+    "setup lacks a key": (lambda c: broken(c, "setup.seed", None), "another setup (seed differ)"),
+    "not a dict": (lambda c: [c["setup"], c["state_dict"]], "it is not a checkpoint"),
+    "no history": (lambda c: {k: v for k, v in c.items() if k != "history"}, "it is not a checkpoint"),
+    "history is a list": (lambda c: broken(c, "history", [0.1]), "its history is not a dict"),
+    "history lacks the time": (lambda c: broken(c, "history.seconds", None), "training time in seconds"),
+    "history lacks a curve": (lambda c: broken(c, "history.test_mae_mean", None), "no test_mae_mean"),
+    "a curve too short": (lambda c: broken(c, "history.train_loss", []), "no train_loss with one finite number"),
+    "a curve of text": (lambda c: broken(c, "history.test_loss", ["0.1"]), "no test_loss with one finite number"),
+    "a curve with NaN": (lambda c: broken(c, "history.train_loss", [float("nan")]), "no train_loss"),
+    "weights are a list": (lambda c: broken(c, "state_dict", [1.0]), "its state_dict is not a dict of tensors"),
+    "weights with NaN": (lambda c: broken(c, "state_dict.decoder.0.bias",
+                                          torch.full_like(c["state_dict"]["decoder.0.bias"], float("nan"))),
+                         "its weights hold NaN or infinity (decoder.0.bias)"),
+    "weights with infinity": (lambda c: broken(c, "state_dict.encoder.0.weight",
+                                               c["state_dict"]["encoder.0.weight"] / 0),
+                              "its weights hold NaN or infinity (encoder.0.weight)"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_checkpoint_of_the_wrong_structure_is_named_and_the_model_trained_from_its_initial_weights(
+        notebook, images, capsys, case):
+    trained = fresh_model(notebook)
+    train_or_load(notebook, trained, images)
+    path = notebook["CHECKPOINT_DIR"] / "cnn-quick.pt"
+    damage, reason = BROKEN[case]
+    torch.save(damage(torch.load(path, weights_only=True)), path)
+    capsys.readouterr()
+
+    model = fresh_model(notebook)
+    history = train_or_load(notebook, model, images)
+    message = capsys.readouterr().out
+    assert f"Checkpoint {path} is not used: " in message and reason in message and "training again" in message
+    assert history["from_checkpoint"] is False
+    # Trained from the untouched initial weights: the same model as the first training, bit for bit.
+    assert torch.equal(notebook["reconstruct"](model, images), notebook["reconstruct"](trained, images))
+    assert torch.load(path, weights_only=True)["history"]["train_loss"] == history["train_loss"]  # replaced
+
+
+def test_a_failed_checkpoint_write_leaves_the_old_file_and_no_temporary_one(notebook, images, monkeypatch):
+    train_or_load(notebook, fresh_model(notebook), images)
+    path = notebook["CHECKPOINT_DIR"] / "cnn-quick.pt"
+    before = path.read_bytes()
+
+    def fails_half_way(data, file):
+        Path(file).write_bytes(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", fails_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        notebook["save_checkpoint"](path, fresh_model(notebook), {}, {})
+    assert files_in(path.parent) == ["cnn-quick.pt"] and path.read_bytes() == before
+
+
+def test_a_failed_json_write_leaves_no_file(notebook, tmp_path):
+    path = tmp_path / "results" / "metrics.json"
+    with pytest.raises(TypeError):
+        notebook["write_json"](path, {"not saveable": object()})
+    assert not path.parent.exists()  # it failed before anything was written
+    notebook["write_json"](path, {"a": 1})
+    assert json.loads(path.read_text()) == {"a": 1} and files_in(path.parent) == ["metrics.json"]
+
+
+def test_two_writers_of_one_file_do_not_mix_their_bytes(notebook, tmp_path):
+    # The second writer starts and finishes while the first is half-way through writing: each writes to a
+    # temporary file of its own, so the result is one writer's whole file, and no temporary file is left.
+    path = tmp_path / "checkpoint.pt"
+    temporaries = []
+
+    def first(temporary):
+        temporaries.append(temporary)
+        temporary.write_bytes(b"first-" * 1000)
+        notebook["write_atomically"](path, second)
+        with temporary.open("ab") as file:
+            file.write(b"end of first")
+
+    def second(temporary):
+        temporaries.append(temporary)
+        temporary.write_bytes(b"second" * 500)
+
+    notebook["write_atomically"](path, first)
+    assert temporaries[0] != temporaries[1]
+    assert path.read_bytes() == b"first-" * 1000 + b"end of first"
+    assert files_in(tmp_path) == ["checkpoint.pt"]

@@ -1,6 +1,7 @@
 """The committed notebook is one clean top-to-bottom full-mode run, and its numbers reach the targets."""
 
 import json
+import re
 
 import pytest
 
@@ -49,3 +50,16 @@ def test_its_denoising_table_shows_the_committed_metrics(committed, committed_me
 
 def test_the_committed_metrics_reach_the_targets(committed_metrics):
     assert target_failures(committed_metrics) == []
+
+
+def test_its_page_shows_finished_progress_bars_and_no_widgets(committed):
+    # GitHub shows the saved outputs without running anything: a widget there is only the text of its first frame.
+    assert "widgets" not in committed.metadata
+    code_cells = [cell for cell in committed.cells if cell.cell_type == "code"]
+    for cell in code_cells:
+        assert not [o for o in cell.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        bars = [line for line in cell_text(cell).splitlines() if "%|" in line]
+        assert all(re.search(r": 100%\|█+\| (\d+)/\1 \[", bar) for bar in bars), bars
+    training = [cell for cell in code_cells if "train_or_load(" in cell.source and "def train_or_load" not in cell.source]
+    assert len(training) == 6  # the original two models, the code-size study, denoising, anomaly detection, the VAE
+    assert all("100%|" in cell_text(cell) for cell in training)
