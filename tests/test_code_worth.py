@@ -1,0 +1,107 @@
+"""Sections 11 and 12: what a code is worth in bits (quantised codes, JPEG, WebP, PNG) and what the codes know
+(nearest neighbours, a linear probe). The functions are checked against independent computations; the quick run's
+numbers against their definitions."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, features
+from sklearn.neighbors import KNeighborsClassifier
+
+from notebook import displayed_table, shows
+
+
+def test_quantisation_keeps_levels_in_range_and_rounds_to_the_nearest(notebook):
+    codes = torch.tensor([[-1.0, 10.0], [0.0, 20.0], [1.0, 30.0], [5.0, 0.0]])
+    low, high = torch.tensor([-1.0, 10.0]), torch.tensor([1.0, 30.0])
+    levels = notebook["quantize"](codes, low, high, 2)  # 4 levels: -1, -1/3, 1/3, 1 and 10, 16.7, 23.3, 30
+    assert levels.tolist() == [[0, 0], [2, 2], [3, 3], [3, 0]]  # 0 and 20 lie half-way: rounded to even; 5 and 0 clipped
+    restored = notebook["dequantize"](levels, low, high, 2)
+    assert torch.allclose(restored[2], torch.tensor([1.0, 30.0]))
+    for bits in [2, 4, 8]:
+        step = (high - low) / (2**bits - 1)
+        inside = torch.rand(1000, 2) * (high - low) + low
+        error = notebook["dequantize"](notebook["quantize"](inside, low, high, bits), low, high, bits) - inside
+        assert (error.abs() <= step / 2 + 1e-6).all()
+
+
+def test_the_entropy_rate_is_the_cross_entropy_and_never_above_the_fixed_length(notebook):
+    training = torch.tensor([[0], [0], [0], [1]])  # of 4 levels: counts 3, 1, 0, 0, plus one each
+    test = torch.tensor([[0], [1]])
+    counts = torch.tensor([3.0, 1.0, 0.0, 0.0]) + 1
+    expected = (-(counts[0] / counts.sum()).log2() - (counts[1] / counts.sum()).log2()).item() / 2
+    assert notebook["entropy_coded_bits"](training, test, 2) == pytest.approx(expected)
+    uniform_training = torch.arange(4).repeat(10)[:, None]
+    rare_test = torch.full((5, 1), 3)
+    assert notebook["entropy_coded_bits"](uniform_training, rare_test, 2) <= 2
+
+
+def test_codec_sizes_are_the_lengths_of_the_encoded_files(notebook):
+    images = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    images = (images * 255).round() / 255
+    codecs = [("JPEG", 50), ("PNG", None)] + ([("WEBP", 25)] if features.check("webp") else [])
+    for codec, quality in codecs:
+        decoded, sizes = notebook["codec_round_trip"](images, codec, quality)
+        for image, size, back in zip(images, sizes, decoded):
+            file = io.BytesIO()
+            pixels = (image[0] * 255).round().to(torch.uint8).numpy()
+            Image.fromarray(pixels).save(file, format=codec, **({} if quality is None else {"quality": quality}))
+            assert size == len(file.getvalue())
+            reread = np.asarray(Image.open(io.BytesIO(file.getvalue())).convert("L"))
+            assert torch.equal(back[0], torch.from_numpy(reread).float() / 255)
+    png, _ = notebook["codec_round_trip"](images, "PNG")
+    assert torch.equal(png, images)
+
+
+def test_knn_accuracy_on_raw_pixels_agrees_with_scikit_learn(notebook, data_root):
+    train_images, train_labels = notebook["load_split"](data_root, train=True, device=notebook["DEVICE"])
+    test_images, test_labels = notebook["load_split"](data_root, train=False, device=notebook["DEVICE"])
+    references, queries = train_images[:3000], test_images[:600]
+    ours = notebook["knn_accuracy"](references, train_labels[:3000], queries, test_labels[:600], k=5)
+    theirs = KNeighborsClassifier(n_neighbors=5).fit(references.flatten(1).cpu().double().numpy(),
+                                                      train_labels[:3000].cpu().numpy())
+    assert ours == theirs.score(queries.flatten(1).cpu().double().numpy(), test_labels[:600].cpu().numpy())
+    assert 0.6 < ours < 1
+
+
+def test_nearest_neighbours_are_the_closest(notebook):
+    references = torch.tensor([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0], [0.0, 2.0]])
+    queries = torch.tensor([[0.9, 0.1], [4.0, 4.0]])
+    assert notebook["nearest_neighbours"](references, queries, 2).tolist() == [[1, 0], [2, 1]]
+
+
+def test_the_quick_run_measures_what_it_promises(quick_run):
+    notebook, metrics = quick_run
+    compression = metrics["compression"]
+    by_method = {}
+    for point in compression["quantized"]:
+        assert point["fixed_bits"] == point["code_size"] * point["bits_per_number"]
+        assert 0 < point["entropy_bits"] <= point["fixed_bits"] + 1e-9
+        by_method.setdefault((point["method"], point["code_size"]), []).append(point)
+    assert len(by_method) == 9
+    for (method, code), points in by_method.items():
+        mses = [p["mse"] for p in sorted(points, key=lambda p: p["bits_per_number"])]
+        assert mses == sorted(mses, reverse=True), f"{method} {code}: the error does not fall as bits grow"
+        assert mses[-1] <= 1.05 * points[0]["mse_unquantized"], f"{method} {code}: 8 bits lose more than 5%"
+    assert {p["codec"] for p in compression["codecs"]} >= {"JPEG"}
+    assert all(p["bits"] == 8 * p["bytes_mean"] for p in compression["codecs"])
+    table = {row["Method"]: row for row in displayed_table(notebook, "compression-table")}
+    for name, point in compression["operating_points"].items():
+        shown = table[name]["Best PSNR (dB) within 256 bits per image"]
+        assert shown == "none" if point["best_psnr_within_256_bits"] is None else shows(
+            shown, point["best_psnr_within_256_bits"])
+
+
+def test_the_quick_run_judges_every_code(quick_run):
+    notebook, metrics = quick_run
+    rows = metrics["code_quality"]["rows"]
+    assert {(r["model"], r["code_size"]) for r in rows} >= {("pixels", 784), ("cnn", 1568), ("pca", 2), ("pca", 32),
+                                                            ("feedforward", 8), ("cnn", 32)}
+    assert all(0.1 < r["knn_accuracy"] <= 1 and 0.1 < r["probe_accuracy"] <= 1 for r in rows)
+    table = displayed_table(notebook, "code-quality-table")
+    assert len(table) == len(rows)
+    for shown, row in zip(table, rows):
+        assert shows(shown["5-nearest-neighbour accuracy"], row["knn_accuracy"])
+        assert shows(shown["Linear probe accuracy"], row["probe_accuracy"])
