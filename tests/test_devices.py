@@ -40,7 +40,7 @@ def is_on_device(tensor: torch.Tensor) -> bool:
 
 class AcceleratorWithoutFloat64(TorchDispatchMode):
     """Tags every tensor an operation makes as on the device or on the host, and records the operations that compute
-    in float64 on the device, and the aten operators used."""
+    in float64 on the device, and the aten operators that run on the device."""
 
     def __init__(self):
         super().__init__()
@@ -52,10 +52,11 @@ class AcceleratorWithoutFloat64(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         output = func(*args, **kwargs)
-        self.operators.add(func.overloadpacket.__name__)
         inputs = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
         outputs = [t for t in tree_leaves(output) if isinstance(t, torch.Tensor)]
         on_device = not self.moving_to_host and any(map(is_on_device, inputs))
+        if on_device:  # what would run on the GPU
+            self.operators.add(func.overloadpacket.__name__)
         if on_device and any(t.dtype == torch.float64 for t in inputs + outputs):
             self.problem(f"{func} computes in float64 on the device")
         for t in outputs:
