@@ -3,7 +3,7 @@
     python experiments/anomaly_by_class.py                  # all ten classes, full mode: about 5 minutes on 2 cores
     python experiments/anomaly_by_class.py --classes Bag Shirt
 
-The notebook's section 12 holds out one class (Bag). This repeats its recipe for other classes, with the notebook's
+The notebook's section 14 holds out one class (Bag). This repeats its recipe for other classes, with the notebook's
 own code (its definition cells): the original feedforward autoencoder, trained with `train_autoencoder` for 30
 epochs on the training images of the nine other classes, scores every test image by its reconstruction MSE. For
 each class it reports the ROC-AUC of that score, the ROC-AUC of the same architecture trained on all ten classes

@@ -128,6 +128,8 @@ def reproducible_numbers(metrics: dict) -> dict:
         "per_class_mae": metrics.get("per_class_mae"),
         **{section: {key: value for key, value in metrics.get(section, {}).items() if key not in NOT_REPRODUCIBLE}
            for section in APPLICATIONS},
+        "compression": metrics.get("compression"),  # no timings in these two
+        "code_quality": metrics.get("code_quality"),
     }
 
 
@@ -162,3 +164,27 @@ def denoising_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -
             if not shows(shown[column], metrics["denoising"][f"{prefix}_{key}"]):
                 problems.append(f"{key} / {column}: {shown[column]} vs {metrics['denoising'][f'{prefix}_{key}']}")
     return problems
+
+
+def compression_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
+    """Every operating point of the displayed compression table that differs from the metrics file."""
+    table = {row["Method"]: row for row in displayed_table(notebook, "compression-table")}
+    points = metrics["compression"]["operating_points"]
+    problems = [] if table.keys() == points.keys() else [f"rows {sorted(table)} vs {sorted(points)}"]
+    for name, point in points.items():
+        for column, key, missing in [("Best PSNR (dB) within 256 bits per image", "best_psnr_within_256_bits", "none"),
+                                     ("Bits per image for 20 dB", "bits_for_20_db", "never")]:
+            shown = table.get(name, {}).get(column)
+            if not (shown == missing if point[key] is None else shown not in (None, missing) and shows(shown, point[key])):
+                problems.append(f"{name} / {column}: {shown} vs {point[key]}")
+    return problems
+
+
+def code_quality_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
+    """Every accuracy of the displayed code-quality table that differs from the metrics file."""
+    table, rows = displayed_table(notebook, "code-quality-table"), metrics["code_quality"]["rows"]
+    if len(table) != len(rows):
+        return [f"the table has {len(table)} rows, the metrics file {len(rows)}"]
+    return [f"{shown['Representation']} / {column}: {shown[column]} vs {row[key]}" for shown, row in zip(table, rows)
+            for column, key in [("5-nearest-neighbour accuracy", "knn_accuracy"), ("Linear probe accuracy", "probe_accuracy")]
+            if not shows(shown[column], row[key])]

@@ -5,7 +5,16 @@ import re
 
 import pytest
 
-from notebook import NOTEBOOK_PATH, ROOT, cell_text, denoising_table_mismatches, read_notebook, table_mismatches
+from notebook import (
+    NOTEBOOK_PATH,
+    ROOT,
+    cell_text,
+    code_quality_table_mismatches,
+    compression_table_mismatches,
+    denoising_table_mismatches,
+    read_notebook,
+    table_mismatches,
+)
 from targets import target_failures
 
 METRICS_PATH = ROOT / "results" / "metrics.json"
@@ -46,6 +55,11 @@ def test_its_table_shows_the_committed_metrics(committed, committed_metrics):
 
 def test_its_denoising_table_shows_the_committed_metrics(committed, committed_metrics):
     assert denoising_table_mismatches(committed, committed_metrics) == []
+
+
+def test_its_compression_and_code_quality_tables_show_the_committed_metrics(committed, committed_metrics):
+    assert compression_table_mismatches(committed, committed_metrics) == []
+    assert code_quality_table_mismatches(committed, committed_metrics) == []
 
 
 def test_the_committed_metrics_reach_the_targets(committed_metrics):
