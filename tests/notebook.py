@@ -133,6 +133,39 @@ def reproducible_numbers(metrics: dict) -> dict:
     }
 
 
+def study_label(row: dict) -> str:
+    """A code-size study row (or code-quality row) named by its model, e.g. 'feedforward-original-2', 'cnn-8'."""
+    return f"{row['model']}{'-original' if row['original'] else ''}-{row['code_size']}"
+
+
+def headline_numbers(reproducible: dict) -> dict[str, float]:
+    """The numbers the notebook's conclusions rest on, from one run's reproducible numbers, by name: the results
+    table, every MSE of the code-size study and the best 2-D model's gain, the rate-distortion and code-quality
+    figures, and the denoising, anomaly and VAE results."""
+    numbers = {f"models.{model}.{key}": reproducible["models"][model][key]
+               for model in ("feedforward", "cnn") for key in ("original_metric_mean", "mae_mean", "mse")}
+    study = reproducible["code_size_study"]
+    numbers |= {f"code_size_study.{study_label(row)}.mse": row["mse"] for row in study}
+    best_at_2 = min(row["mse"] for row in study if row["code_size"] == 2 and row["model"] != "pca")
+    numbers["code_size_study.best_2d_gain_percent"] = 100 * (1 - best_at_2 / reproducible["models"]["feedforward"]["mse"])
+    numbers |= {f"compression.{method}.best_psnr_within_256_bits": point["best_psnr_within_256_bits"]
+                for method, point in reproducible["compression"]["operating_points"].items()
+                if point["best_psnr_within_256_bits"] is not None}
+    numbers |= {f"code_quality.{study_label(row)}.{key}": row[key]
+                for row in reproducible["code_quality"]["rows"] for key in ("knn_accuracy", "probe_accuracy")}
+    for section, keys in {"denoising": ("psnr_noisy", "psnr_plain_cnn", "psnr_denoised"),
+                          "anomaly": ("roc_auc", "roc_auc_trained_on_all_classes", "precision", "recall"),
+                          "vae": ("test_loss", "kl", "mse")}.items():
+        numbers |= {f"{section}.{key}": reproducible[section][key] for key in keys}
+    return numbers
+
+
+def last_epochs_original_metric(metrics: dict, epochs: int = 10) -> dict[str, list[float]]:
+    """The original metric per image after each of the last `epochs` epochs, for both original models."""
+    return {model: metrics["models"][model]["history"]["test_original_metric_mean"][-epochs:]
+            for model in ("feedforward", "cnn")}
+
+
 def code_size_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
     """Every number of the displayed code-size table that differs from `code_size_study` in the metrics file."""
     table = displayed_table(notebook, "code-size-table")

@@ -1,0 +1,123 @@
+"""The whole notebook in full mode once per seed: how much every headline number moves from one seed to the next.
+
+    nohup python experiments/seeds.py > seeds.log 2>&1 &   # seeds 0-4: about 1 hour with AVX-512, 2 with AVX2
+    python experiments/seeds.py --seeds 5 6                  # other seeds
+
+Each seed runs the notebook itself (nbclient, a fresh kernel, AUTOENCODERS_SEED=<seed>, full mode, training from
+scratch) in a folder of its own under --work, so each run writes its results/ and checkpoints/ there, never over
+the committed ones, and stores its executed notebook beside them. A seed whose folder already holds the metrics of
+a full run with that seed and this PyTorch is not run again: an interrupted run loses at most the seed it was on.
+
+Then it writes results/seeds.json: for every seed the reproducible numbers of its metrics file (as
+tests/notebook.py's `reproducible_numbers` defines them) and the original metric after each of the last 10 epochs
+of both original models; for every headline number (`headline_numbers`) its value per seed, mean, standard
+deviation (with n - 1), minimum and maximum. Seed 0's numbers equal results/metrics.json's only when both were
+computed on the same kind of CPU with the same PyTorch.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from notebook import NOTEBOOK_PATH, headline_numbers, last_epochs_original_metric, reproducible_numbers
+
+DEFAULT_WORK = ROOT / "experiments" / "seed-runs"
+
+
+def finished_metrics(folder: Path, seed: int) -> dict | None:
+    """The metrics a finished full-mode run with this seed and this PyTorch left in `folder`, else None."""
+    path = folder / "results" / "metrics.json"
+    if not path.is_file():
+        return None
+    metrics = json.loads(path.read_text())
+    if (metrics.get("mode"), metrics.get("seed"), metrics.get("torch")) != ("full", seed, torch.__version__):
+        return None
+    return metrics
+
+
+def run_notebook(folder: Path, seed: int) -> dict:
+    """Execute the notebook in `folder` (its working directory) with this seed; returns the metrics it wrote."""
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = nbformat.read(NOTEBOOK_PATH, as_version=4)
+    environment = {"AUTOENCODERS_SEED": str(seed), "AUTOENCODERS_QUICK": "0", "AUTOENCODERS_RETRAIN": "1"}
+    for name in ("AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_CHECKPOINT_DIR", "AUTOENCODERS_DATA_DIR"):
+        os.environ.pop(name, None)  # the defaults, relative to the folder: results/, checkpoints/, data/
+    os.environ.update(environment)
+    NotebookClient(notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+                   ).execute()
+    nbformat.write(notebook, folder / "autoencoders.ipynb")
+    metrics = finished_metrics(folder, seed)
+    if metrics is None:
+        raise RuntimeError(f"seed {seed}: the notebook ran but left no full-mode metrics in {folder / 'results'}")
+    return metrics
+
+
+def spread(values: list[float]) -> dict:
+    return {"values": values, "mean": statistics.fmean(values), "std": statistics.stdev(values),
+            "min": min(values), "max": max(values)}
+
+
+def summary(seeds: list[int], metrics_by_seed: dict[int, dict]) -> dict:
+    runs = {str(seed): {"reproducible": reproducible_numbers(metrics_by_seed[seed]),
+                        "last_epochs_original_metric": last_epochs_original_metric(metrics_by_seed[seed])}
+            for seed in seeds}
+    headlines = [headline_numbers(runs[str(seed)]["reproducible"]) for seed in seeds]
+    first = metrics_by_seed[seeds[0]]
+    return {
+        "seeds": seeds,
+        "mode": "full",
+        "torch": torch.__version__,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "device": first["device"],
+        "headline": {name: spread([numbers[name] for numbers in headlines]) for name in headlines[0]},
+        "runs": runs,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], metavar="SEED")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch folder, one sub-folder per seed")
+    parser.add_argument("--output", type=Path, default=ROOT / "results" / "seeds.json")
+    args = parser.parse_args()
+    if len(set(args.seeds)) < 2 or min(args.seeds) < 0:
+        parser.error("give at least two different seeds, each a whole number of at least 0")
+    seeds = sorted(set(args.seeds))
+
+    print(f"PyTorch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"seeds {seeds}, work folder {args.work}", flush=True)
+    metrics_by_seed, started = {}, time.perf_counter()
+    for number, seed in enumerate(seeds, 1):
+        folder = args.work / f"seed-{seed}"
+        if (metrics := finished_metrics(folder, seed)) is not None:
+            print(f"seed {seed} ({number} of {len(seeds)}): already done in {folder}", flush=True)
+        else:
+            print(f"seed {seed} ({number} of {len(seeds)}): running the notebook in {folder} ...", flush=True)
+            seed_start = time.perf_counter()
+            metrics = run_notebook(folder, seed)
+            print(f"seed {seed}: done in {(time.perf_counter() - seed_start) / 60:.1f} min "
+                  f"({(time.perf_counter() - started) / 60:.1f} min so far)", flush=True)
+        metrics_by_seed[seed] = metrics
+
+    result = summary(seeds, metrics_by_seed)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.output.with_name(args.output.name + ".incomplete")
+    temporary.write_text(json.dumps(result, indent=1) + "\n")
+    temporary.replace(args.output)  # whole or not at all
+    print(f"Wrote {args.output}")
+    for name, numbers in result["headline"].items():
+        print(f"{name:58} {numbers['mean']:10.4f} ± {numbers['std']:8.4f}  [{numbers['min']:.4f}, {numbers['max']:.4f}]")
+
+
+if __name__ == "__main__":
+    main()
