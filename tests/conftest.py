@@ -80,7 +80,14 @@ def quick_rerun(quick_run, tmp_path_factory, checkpoint_dir):
 
 
 @pytest.fixture(scope="session")
-def quick_retrain(quick_rerun, tmp_path_factory, checkpoint_dir):
-    """A third quick run, told to train again although the checkpoints are there."""
-    return execute_notebook(tmp_path_factory.mktemp("quick-retrain"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir),
-                            AUTOENCODERS_RETRAIN="1")
+def seed_one_run(quick_rerun, tmp_path_factory, checkpoint_dir):
+    """A quick run with AUTOENCODERS_SEED=1 over seed 0's checkpoints, which it must not use."""
+    return execute_notebook(tmp_path_factory.mktemp("seed-one"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir),
+                            AUTOENCODERS_SEED="1")
+
+
+@pytest.fixture(scope="session")
+def seed_one_retrain(seed_one_run, tmp_path_factory, checkpoint_dir):
+    """Seed 1 again, told to train again although its checkpoints are there."""
+    return execute_notebook(tmp_path_factory.mktemp("seed-one-retrain"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir),
+                            AUTOENCODERS_SEED="1", AUTOENCODERS_RETRAIN="1")

@@ -6,6 +6,7 @@ process; cells that load data or train are not. Outputs are read from the notebo
 
 import contextlib
 import io
+import itertools
 import re
 from pathlib import Path
 
@@ -59,8 +60,15 @@ def displayed_table(notebook: nbformat.NotebookNode, tag: str) -> list[dict[str,
     """The markdown table displayed by the cell tagged `tag`, as a list of {column name: cell text}."""
     (cell,) = tagged_cells(notebook, tag)
     markdown = next(o.data["text/markdown"] for o in cell.outputs if "text/markdown" in o.get("data", {}))
-    lines = [line for line in markdown.splitlines() if line.startswith("|")]
-    split = [[part.strip() for part in line.strip("|").split("|")] for line in lines]
+    return markdown_table_rows(markdown)
+
+
+def markdown_table_rows(markdown: str) -> list[dict[str, str]]:
+    """The first table in a markdown text, as a list of {column name: cell text} (bold marks removed)."""
+    lines = [line.strip() for line in markdown.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = list(itertools.takewhile(lambda line: line.startswith("|"), lines[start:]))
+    split = [[part.strip().strip("*") for part in line.strip("|").split("|")] for line in table]
     header, rows = split[0], split[2:]
     return [dict(zip(header, row)) for row in rows]
 
@@ -221,3 +229,19 @@ def code_quality_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict
     return [f"{shown['Representation']} / {column}: {shown[column]} vs {row[key]}" for shown, row in zip(table, rows)
             for column, key in [("5-nearest-neighbour accuracy", "knn_accuracy"), ("Linear probe accuracy", "probe_accuracy")]
             if not shows(shown[column], row[key])]
+
+
+SEED_TABLE_ROWS = {"Feedforward": "feedforward", "CNN": "cnn"}
+SEED_TABLE_METRICS = {"original metric per image": "original_metric_mean", "true MAE per image": "mae_mean",
+                      "MSE per pixel": "mse"}
+
+
+def spread_cell_mismatches(where: str, text: str, numbers: dict, kind: str) -> list[str]:
+    """Whether a table cell shows a spread of seeds.json: kind "mean ± std" ("8.61 ± 0.31") or "min–max"."""
+    parts = [part.strip() for part in re.split(r"±|–", text)]
+    expected = (numbers["mean"], numbers["std"]) if kind == "mean ± std" else (numbers["min"], numbers["max"])
+    if len(parts) != 2:
+        return [f"{where}: {text!r} is not a {kind}"]
+    if not all(shows(part, value) for part, value in zip(parts, expected)):
+        return [f"{where}: shows {text}, seeds.json says {kind} = {expected}"]
+    return []

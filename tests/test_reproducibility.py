@@ -1,4 +1,5 @@
-"""Re-running the notebook gives the same numbers, and a re-run with checkpoints trains nothing."""
+"""Re-running the notebook gives the same numbers, a re-run with checkpoints trains nothing, and the seed
+(AUTOENCODERS_SEED) decides the numbers."""
 
 from notebook import cell_text
 from notebook import reproducible_numbers as numbers
@@ -13,11 +14,24 @@ def printed(notebook) -> str:
     return "".join(cell_text(cell) for cell in notebook.cells if cell.cell_type == "code")
 
 
-def test_two_trainings_from_scratch_give_identical_numbers(quick_run, quick_retrain):
-    (_, first), (_, again) = quick_run, quick_retrain
+def test_two_trainings_from_scratch_with_one_seed_give_identical_numbers(seed_one_run, seed_one_retrain):
+    (_, first), (_, again) = seed_one_run, seed_one_retrain
+    assert first["seed"] == again["seed"] == 1
     assert not any(result["from_checkpoint"] for result in first["models"].values())
     assert not any(result["from_checkpoint"] for result in again["models"].values())
     assert numbers(again) == numbers(first)  # bit for bit: == on floats
+
+
+def test_another_seed_gives_other_numbers_and_ignores_the_first_seeds_checkpoints(quick_run, seed_one_run):
+    (_, seed_zero), (notebook, seed_one) = quick_run, seed_one_run
+    assert seed_zero["seed"] == 0
+    text = printed(notebook)
+    assert text.count("is not used: it was saved for another setup (seed differ)") == len(CHECKPOINTS)
+    for model in ("feedforward", "cnn"):  # other initial weights and another order of the training images
+        for key in ("mse", "mae_mean", "original_metric_mean"):
+            assert seed_one["models"][model][key] != seed_zero["models"][model][key]
+    for section, key in [("denoising", "psnr_noisy"), ("anomaly", "roc_auc"), ("vae", "test_loss")]:
+        assert seed_one[section][key] != seed_zero[section][key]  # other noise, another model
 
 
 def test_a_rerun_with_checkpoints_trains_nothing_and_gives_identical_numbers(quick_run, quick_rerun):
@@ -32,8 +46,8 @@ def test_a_rerun_with_checkpoints_trains_nothing_and_gives_identical_numbers(qui
         assert rerun["models"][model]["train_seconds"] == first["models"][model]["train_seconds"]
 
 
-def test_retraining_replaces_the_checkpoints(quick_retrain, checkpoint_dir):
-    notebook, _ = quick_retrain
+def test_retraining_replaces_the_checkpoints(seed_one_retrain, checkpoint_dir):
+    notebook, _ = seed_one_retrain
     assert "Loaded " not in printed(notebook)
     names = sorted(path.name for path in checkpoint_dir.iterdir())  # whole checkpoints only, no temporary files
     assert names == sorted(f"{name}-quick.pt" for name in CHECKPOINTS)

@@ -44,3 +44,18 @@ def test_an_empty_directory_setting_is_refused(monkeypatch, variable):
     monkeypatch.setenv(variable, " ")
     with pytest.raises(ValueError, match=f"{variable} is set but empty"):
         load_definitions()
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "one", "0x10", "4294967296", "٣"])
+def test_a_bad_seed_names_the_variable_the_value_and_what_is_allowed(monkeypatch, value):
+    monkeypatch.setenv("AUTOENCODERS_SEED", value)
+    with pytest.raises(ValueError) as error:
+        load_definitions()
+    message = str(error.value)
+    assert "AUTOENCODERS_SEED" in message and repr(value) in message and "whole number from 0 to" in message
+
+
+@pytest.mark.parametrize(("value", "seed"), [("", 0), ("0", 0), ("7", 7), (" 12 ", 12), ("4294967295", 2**32 - 1)])
+def test_the_seed_setting_is_read_as_a_whole_number(monkeypatch, value, seed):
+    monkeypatch.setenv("AUTOENCODERS_SEED", value)
+    assert load_definitions()["SEED"] == seed
