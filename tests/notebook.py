@@ -245,3 +245,27 @@ def spread_cell_mismatches(where: str, text: str, numbers: dict, kind: str) -> l
     if not all(shows(part, value) for part, value in zip(parts, expected)):
         return [f"{where}: shows {text}, seeds.json says {kind} = {expected}"]
     return []
+
+
+# The README's table of spreads ("How much do the numbers vary?"): row name -> headline number of seeds.json.
+README_SPREAD_ROWS = {
+    "Deeper feedforward, code of 2: MSE": "code_size_study.feedforward-2.mse",
+    "Convolutional, code of 2: MSE": "code_size_study.cnn-2.mse",
+    "Deeper feedforward, code of 8: MSE": "code_size_study.feedforward-8.mse",
+    "Convolutional, code of 8: MSE": "code_size_study.cnn-8.mse",
+    "Deeper feedforward, code of 32: MSE": "code_size_study.feedforward-32.mse",
+    "Convolutional, code of 32: MSE": "code_size_study.cnn-32.mse",
+    "Best 2-number code: MSE below the original feedforward model's (%)": "code_size_study.best_2d_gain_percent",
+    "Deeper feedforward, code of 32: 5-NN accuracy": "code_quality.feedforward-32.knn_accuracy",
+    "Convolutional, code of 32: 5-NN accuracy": "code_quality.cnn-32.knn_accuracy",
+    "Denoising: PSNR of the noisy images (dB)": "denoising.psnr_noisy",
+    "Denoising: PSNR, original CNN (dB)": "denoising.psnr_plain_cnn",
+    "Denoising: PSNR, denoising CNN (dB)": "denoising.psnr_denoised",
+    "Anomaly detection: ROC-AUC, bags held out": "anomaly.roc_auc",
+    "Anomaly detection: ROC-AUC, trained on all classes": "anomaly.roc_auc_trained_on_all_classes",
+    "Anomaly detection: precision at the threshold": "anomaly.precision",
+    "Anomaly detection: recall at the threshold": "anomaly.recall",
+    "VAE: test loss per image": "vae.test_loss",
+    "VAE: KL term": "vae.kl",
+    "VAE: test MSE": "vae.mse",
+}

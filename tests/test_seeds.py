@@ -8,6 +8,7 @@ import statistics
 import pytest
 
 from notebook import (
+    README_SPREAD_ROWS,
     ROOT,
     SEED_TABLE_METRICS,
     SEED_TABLE_ROWS,
@@ -123,3 +124,16 @@ def test_the_readme_results_table_shows_the_committed_run(committed_metrics):
                             ("True MAE per pixel", "mae_per_pixel"), ("MSE per pixel", "mse"),
                             ("Parameters", "parameters"), ("Code size", "code_size")]:
             assert shows(results[row_name][column], committed_metrics["models"][model][key]), (row_name, column)
+
+
+def test_the_readme_spread_table_shows_seeds_json(seeds, committed_metrics):
+    readme = (ROOT / "README.md").read_text()
+    rows = markdown_table_rows(readme[readme.index("### How much do the numbers vary?"):])
+    assert [row["Number"] for row in rows] == list(README_SPREAD_ROWS)
+    count = len(seeds["seeds"])
+    for row in rows:
+        name = README_SPREAD_ROWS[row["Number"]]
+        spread = seeds["headline"][name]
+        assert shows(row["Seed 0"], headline_numbers(reproducible_numbers(committed_metrics))[name]), row["Number"]
+        assert spread_cell_mismatches(row["Number"], row[f"{count} seeds: mean ± std"], spread, "mean ± std") == []
+        assert spread_cell_mismatches(row["Number"], row[f"{count} seeds: min–max"], spread, "min–max") == []
