@@ -26,7 +26,7 @@ def study_row(metrics, model, code, original=False):
 
 
 @pytest.mark.parametrize("change", [
-    lambda m: m["models"]["cnn"].update(mse=0.005),                      # the CNN's MSE misses its figure
+    lambda m: m["models"]["cnn"].update(mse=0.0048),                     # the CNN's MSE misses its figure
     lambda m: m["models"]["feedforward"].update(mae_mean=90.0),          # the feedforward MAE misses its figure
     lambda m: m["models"]["cnn"].update(mae_per_pixel=0.2),              # the CNN no longer beats the feedforward
     lambda m: study_row(m, "cnn", 8).update(mse=0.03),                   # an autoencoder loses to PCA
@@ -37,8 +37,8 @@ def study_row(metrics, model, code, original=False):
     lambda m: m["vae"].update(kl=m["vae"]["kl"] + 1),                     # the loss is not the sum of its parts
     lambda m: m["vae"].update(reconstruction=float("nan")),               # a part of the loss is not finite
     lambda m: m.pop("vae"),                                               # a section is missing
-    lambda m: m["models"]["cnn"].update(original_metric_mean=5.5),        # the original metric beyond its spread
-    lambda m: study_row(m, "feedforward", 2).update(mse=0.026),          # no 10% gain at code size 2
+    lambda m: m["models"]["cnn"].update(original_metric_mean=9.0),        # the original metric beyond its spread
+    lambda m: study_row(m, "feedforward", 2).update(mse=0.026),          # no 7% gain at code size 2
     lambda m: m["anomaly"].update(held_out_class="Shirt"),                # not the default held-out class
 ], ids=["cnn-mse", "feedforward-mae", "cnn-vs-feedforward", "worse-than-pca", "quick-mode", "denoising-gain",
         "denoising-vs-plain-cnn", "roc-auc", "vae-parts", "vae-finite", "vae-missing", "original-metric",
@@ -52,4 +52,4 @@ def test_every_margin_is_positive_exactly_when_its_target_holds(committed):
     margins = target_margins(committed)
     assert margins and all(margin > 0 for margin in margins.values())
     bad = worsened(committed, lambda m: m["models"]["cnn"].update(mse=0.005))
-    assert [name for name, margin in target_margins(bad).items() if margin < 0] == ["cnn mse <= 0.0043"]
+    assert [name for name, margin in target_margins(bad).items() if margin < 0] == ["cnn mse <= 0.0047"]
