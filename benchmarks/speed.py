@@ -66,9 +66,12 @@ def cpu_capability():
     return torch.backends.cpu.get_cpu_capability()
 
 
-def original_epoch(model, train_images):
+def original_epoch(model, train_images, optimizer=None):
+    """One epoch of the original's training loop. The original kept one Adam for all its epochs: pass it to train
+    on; without one, a fresh Adam (a timed epoch). A new DataLoader per epoch draws from the global generator just
+    as the original's one loader did at the start of each epoch."""
     loader = DataLoader(Images(train_images), batch_size=64, shuffle=True, drop_last=True)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = torch.nn.MSELoss()
     model.train()
     for batch in loader:

@@ -107,7 +107,8 @@ def test_the_readme_quotes_seeds_json(seeds, committed_metrics):
             assert spread_cell_mismatches(f"README {row_name} / {column}", row[column], spread, "mean ± std") == []
     # "Over the last 10 epochs of all five seeds, the original metric ranged from A to B (feedforward) and from C to
     # D (CNN)": every epoch of every seed.
-    sentence = r"ranged\s+from\s+([\d.]+)\s+to\s+([\d.]+)\s+\(feedforward\)\s+and\s+from\s+([\d.]+)\s+to\s+([\d.]+)\s+\(CNN\)"
+    sentence = (r"ranged\s+from\s+([\d.]+)\s+to\s+([\d.]+)\s+\(feedforward\)\s+"
+                r"and\s+from\s+([\d.]+)\s+to\s+([\d.]+)\s+\(CNN\)")
     quoted = re.search(sentence, readme[readme.index("### How much do the numbers vary?"):])
     assert quoted, "the README does not quote the range of the original metric over seeds and epochs"
     for model, (low, high) in zip(("feedforward", "cnn"), [quoted.group(1, 2), quoted.group(3, 4)]):
