@@ -4,11 +4,13 @@ import shutil
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from notebook import NOTEBOOK_PATH, ROOT, load_definitions
+from device_watch import AcceleratorWithoutFloat64
+from notebook import NOTEBOOK_PATH, ROOT, execute_in_process, load_definitions
 
 matplotlib.use("Agg")  # for definition cells executed in this process; the nbval kernel keeps its own backend
 
@@ -80,14 +82,24 @@ def quick_rerun(quick_run, tmp_path_factory, checkpoint_dir):
 
 
 @pytest.fixture(scope="session")
-def seed_one_run(quick_rerun, tmp_path_factory, checkpoint_dir):
-    """A quick run with AUTOENCODERS_SEED=1 over seed 0's checkpoints, which it must not use."""
-    return execute_notebook(tmp_path_factory.mktemp("seed-one"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir),
-                            AUTOENCODERS_SEED="1")
+def watched_retrain(quick_rerun, tmp_path_factory, local_copy, checkpoint_dir):
+    """Seed 0 again, told to train again although the first run's checkpoints are there, executed in this process
+    under a watch that plays an accelerator without float64 (tests/device_watch.py). Returns the watch, the
+    notebook's namespace and the metrics file it wrote."""
+    watch, results = AcceleratorWithoutFloat64(), tmp_path_factory.mktemp("watched-retrain")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1", "FASHION_MNIST_DIR": str(local_copy),
+                            "AUTOENCODERS_RESULTS_DIR": str(results),
+                            "AUTOENCODERS_CHECKPOINT_DIR": str(checkpoint_dir)}.items():
+            patch.setenv(name, value)
+        patch.setattr(plt, "show", lambda *args, **kwargs: plt.close("all"))
+        with watch.watching():
+            namespace = execute_in_process()
+    return watch, namespace, json.loads((results / "metrics-quick.json").read_text())
 
 
 @pytest.fixture(scope="session")
-def seed_one_retrain(seed_one_run, tmp_path_factory, checkpoint_dir):
-    """Seed 1 again, told to train again although its checkpoints are there."""
-    return execute_notebook(tmp_path_factory.mktemp("seed-one-retrain"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir),
-                            AUTOENCODERS_SEED="1", AUTOENCODERS_RETRAIN="1")
+def seed_one_run(watched_retrain, tmp_path_factory, checkpoint_dir):
+    """A quick run with AUTOENCODERS_SEED=1 over seed 0's checkpoints, which it must not use."""
+    return execute_notebook(tmp_path_factory.mktemp("seed-one"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir),
+                            AUTOENCODERS_SEED="1")

@@ -17,11 +17,11 @@ def test_a_bad_flag_names_the_variable_the_value_and_what_is_allowed(monkeypatch
 
 @pytest.mark.parametrize(("value", "mode", "epochs"), [("1", "quick", 2), ("true", "quick", 2), ("0", "full", 30),
                                                        ("", "full", 30)])
-def test_the_run_mode_selects_the_epochs(monkeypatch, value, mode, epochs):
+def test_the_run_mode_selects_the_epochs_and_images(monkeypatch, value, mode, epochs):
     monkeypatch.setenv("AUTOENCODERS_QUICK", value)
     notebook = load_definitions()
     assert (notebook["MODE"], notebook["EPOCHS"]) == (mode, epochs)
-    assert notebook["TRAIN_SIZE"] == (None if mode == "full" else 4096)
+    assert (notebook["TRAIN_SIZE"], notebook["TEST_SIZE"]) == ((None, None) if mode == "full" else (4096, 2000))
 
 
 def test_full_mode_uses_the_original_recipe(monkeypatch):
