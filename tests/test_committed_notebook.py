@@ -45,7 +45,7 @@ def test_it_has_the_metadata_colab_and_ruff_need(committed):
 
 def test_it_ran_in_full_mode(committed):
     printed = "".join(cell_text(cell) for cell in committed.cells if cell.cell_type == "code")
-    assert "Run mode: full (30 epochs on all training images)" in printed
+    assert "Run mode: full (30 epochs on all training images, tested on all test images)" in printed
 
 
 def test_its_table_shows_the_committed_metrics(committed, committed_metrics):
