@@ -21,7 +21,7 @@ def test_the_run_mode_selects_the_epochs_and_images(monkeypatch, value, mode, ep
     monkeypatch.setenv("AUTOENCODERS_QUICK", value)
     notebook = load_definitions()
     assert (notebook["MODE"], notebook["EPOCHS"]) == (mode, epochs)
-    assert (notebook["TRAIN_SIZE"], notebook["TEST_SIZE"]) == ((None, None) if mode == "full" else (4096, 2000))
+    assert (notebook["TRAIN_SIZE"], notebook["TEST_SIZE"]) == ((None, None) if mode == "full" else (4096, 1000))
 
 
 def test_full_mode_uses_the_original_recipe(monkeypatch):
