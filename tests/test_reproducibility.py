@@ -50,8 +50,8 @@ def test_a_rerun_with_checkpoints_trains_nothing_and_gives_identical_numbers(qui
 
 
 def test_retraining_and_another_seed_replace_the_checkpoints(watched_retrain, seed_one_run, checkpoint_dir):
-    # Both trained every model although checkpoints were there (AUTOENCODERS_RETRAIN=1; checkpoints of seed 0 for
-    # seed 1), and each replaced them; whole checkpoints only, no temporary files.
+    # Both trained every model although checkpoints were there (AUTOENCODERS_RETRAIN=1; seed 0's checkpoints for
+    # seed 1). What is left is the last run's: whole checkpoints only, no temporary files, each for seed 1.
     (_, _, retrained), (notebook, seed_one) = watched_retrain, seed_one_run
     assert not any(result["from_checkpoint"] for result in retrained["models"].values())
     assert "Loaded " not in printed(notebook)
