@@ -10,17 +10,11 @@ The models and the training function are the notebook's own: its definition cell
 """
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
 import torch
+from speed import notebook_and_images  # this folder is on the path when a script in it runs
 from torch.profiler import ProfilerActivity, profile
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook import load_definitions
 
 MODELS = {
     "feedforward": lambda notebook: notebook["make_feedforward_autoencoder"](),
@@ -38,12 +32,8 @@ def main():
     if args.steps < 1 or args.top < 1:
         parser.error("--steps and --top must be at least 1")
 
-    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
-    notebook = load_definitions()
+    notebook, train_images, _ = notebook_and_images()
     device = notebook["DEVICE"]
-    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
-    notebook["prepare_fashion_mnist"](data_root)
-    train_images, _ = notebook["load_split"](data_root, train=True, device=device)
     images = train_images[:args.steps * notebook["BATCH_SIZE"]]
     print(f"device: {device}, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}; {args.steps} steps per model")

@@ -137,6 +137,18 @@ def matmul_gflops(device, size=2048, repeats=10):
     return 2 * size**3 / best / 1e9
 
 
+def notebook_and_images():
+    """The notebook's definitions in full mode, and its training and test images on its device, prepared by its own
+    code."""
+    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
+    notebook = load_definitions()
+    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
+    notebook["prepare_fashion_mnist"](data_root)
+    train_images, _ = notebook["load_split"](data_root, train=True, device=notebook["DEVICE"])
+    test_images, _ = notebook["load_split"](data_root, train=False, device=notebook["DEVICE"])
+    return notebook, train_images, test_images
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds per side (default 3)")
@@ -145,14 +157,9 @@ def main():
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
 
-    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
-    notebook = load_definitions()
+    notebook, train_images, test_images = notebook_and_images()
     device = notebook["DEVICE"]
     torch.backends.cuda.matmul.allow_tf32 = False  # float32 on both sides, as in the notebook
-    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
-    notebook["prepare_fashion_mnist"](data_root)
-    train_images, _ = notebook["load_split"](data_root, train=True, device=device)
-    test_images, _ = notebook["load_split"](data_root, train=False, device=device)
     makers = {"feedforward": notebook["make_feedforward_autoencoder"], "cnn": notebook["make_cnn_autoencoder"]}
     capability = cpu_capability() if device.type == "cpu" else device.type
     output = args.output or ROOT / "results" / f"benchmark-{capability.lower()}.json"

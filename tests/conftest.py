@@ -88,8 +88,8 @@ def watched_retrain(quick_rerun, tmp_path_factory, local_copy, checkpoint_dir):
     notebook's namespace and the metrics file it wrote."""
     watch, results = AcceleratorWithoutFloat64(), tmp_path_factory.mktemp("watched-retrain")
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1", "FASHION_MNIST_DIR": str(local_copy),
-                            "AUTOENCODERS_RESULTS_DIR": str(results),
+        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1",
+                            "FASHION_MNIST_DIR": str(local_copy), "AUTOENCODERS_RESULTS_DIR": str(results),
                             "AUTOENCODERS_CHECKPOINT_DIR": str(checkpoint_dir)}.items():
             patch.setenv(name, value)
         patch.setattr(plt, "show", lambda *args, **kwargs: plt.close("all"))

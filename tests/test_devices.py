@@ -2,12 +2,11 @@
 uses no operation that lacks a deterministic CUDA implementation.
 
 No Mac and no GPU are available to the tests, so the float64 test runs the quick notebook on the CPU (the session's
-`watched_retrain`) under a TorchDispatchMode that plays the accelerator (tests/device_watch.py): a tensor counts as "on the device" when the notebook sent it there
-(`.to(device=...)`, as load_split does with the images) or computed it from such a tensor, and as "on the host" when
-the notebook moved it back with `.cpu()` or made it from host tensors only. Every operation that takes or makes
-float64 must have host inputs only, and `.numpy()` must only see host tensors. What it cannot see: tensors made by a
-factory function with `device=DEVICE` (on the CPU they cannot be told from host ones, so they count as host), and
-MPS's other gaps (operations that MPS does not implement at all)."""
+`watched_retrain`) under a TorchDispatchMode that plays the accelerator (tests/device_watch.py says which tensors
+count as on the device). Every operation that takes or makes float64 must have host inputs only, and `.numpy()` must
+only see host tensors. What it cannot see: tensors made by a factory function with `device=DEVICE` (on the CPU they
+cannot be told from host ones, so they count as host), and MPS's other gaps (operations that MPS does not implement
+at all)."""
 
 import pytest
 import torch
