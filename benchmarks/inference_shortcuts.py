@@ -14,20 +14,10 @@ import statistics
 import time
 
 import torch
-from speed import notebook_and_images  # this folder is on the path when a script in it runs
-from torch import nn
+from speed import notebook_and_images, use_module_computation  # this folder is on the path when a script in it runs
 
 MODELS = {"CNN": lambda notebook: notebook["make_cnn_autoencoder"](),
           "conv study model, code 32": lambda notebook: notebook["make_conv_autoencoder"](32)}
-
-
-def use_module_computation(model: nn.Module, yes: bool) -> None:
-    """Make the pooling and transposed convolutions compute as nn.MaxPool2d and nn.ConvTranspose2d do (yes), or as
-    their own classes do (no)."""
-    for module in model.modules():
-        if isinstance(module, nn.MaxPool2d | nn.ConvTranspose2d):
-            parent = nn.MaxPool2d if isinstance(module, nn.MaxPool2d) else nn.ConvTranspose2d
-            module.forward = (parent if yes else type(module)).forward.__get__(module)
 
 
 def main():

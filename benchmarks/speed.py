@@ -45,9 +45,19 @@ class Images(Dataset):
         return self.images[index]
 
 
+def use_module_computation(model, on: bool = True):
+    """Make the notebook's `MaxPool2x2` and `ConvTranspose2x2` layers compute as the PyTorch modules they subclass
+    (on), or with their inference shortcuts, as in the notebook (off)."""
+    for module in model.modules():
+        for parent in (torch.nn.MaxPool2d, torch.nn.ConvTranspose2d):
+            if isinstance(module, parent) and type(module) is not parent:
+                module.forward = (parent if on else type(module)).forward.__get__(module)
+
+
 def as_original(model):
-    """The original's layers: the notebook's CNN pools before its ReLUs, which are in place; the original
-    rectified first, into a new output."""
+    """The original's layers: the notebook's CNN pools before its ReLUs, which are in place, and evaluates with
+    shortcuts; the original rectified first, into a new output, and its layers were PyTorch's own."""
+    use_module_computation(model)
     for module in model.modules():
         if isinstance(module, torch.nn.ReLU):
             module.inplace = False

@@ -19,7 +19,7 @@ def test_pooling_first_gives_the_same_outputs_and_gradients_bit_for_bit():
     notebook = load_definitions()
     torch.manual_seed(0)
     ours = notebook["on_device"](notebook["make_cnn_autoencoder"]())
-    assert [isinstance(layer, kind) for layer, kind in zip(ours.encoder, [nn.Conv2d, nn.MaxPool2d, nn.ReLU])] == [True] * 3
+    assert all(isinstance(layer, kind) for layer, kind in zip(ours.encoder, [nn.Conv2d, nn.MaxPool2d, nn.ReLU]))
     theirs = type(ours)(original_order(ours.encoder), ours.decoder)  # the same parameters, the original order
     images = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     images[:8, :, :14] = 0  # blank regions, where the pooled values tie
