@@ -159,6 +159,31 @@ def notebook_and_images():
     return notebook, train_images, test_images
 
 
+def report(result: dict) -> list[str]:
+    """The lines the benchmark prints for a result (as written to its JSON file), quoted in the README."""
+    median = result["median_seconds"]
+    original_evaluation = median["feedforward_original_evaluation"] + median["cnn_original_evaluation"]
+    notebook_evaluation = median["feedforward_notebook_evaluation"] + median["cnn_notebook_evaluation"]
+    lines = [(f"device: {result['device']} ({result['device_name']}, {result['threads']} threads, CPU capability "
+              f"{result['cpu_capability']}), torch {result['torch']}, median of {result['repeats']} alternating "
+              "rounds"),
+             f"{'':28}{'original':>10}{'notebook':>10}{'ratio':>8}"]
+    for model_name in ("feedforward", "cnn"):
+        o, n = median[f"{model_name}_original_epoch"], median[f"{model_name}_notebook_epoch"]
+        lines.append(f"{model_name + ' epoch (s)':28}{o:10.2f}{n:10.2f}{n / o:8.2f}x")
+    for model_name in ("feedforward", "cnn"):
+        o, n = median[f"{model_name}_original_evaluation"], median[f"{model_name}_notebook_evaluation"]
+        lines.append(f"{model_name + ' evaluation (s)':28}{o:10.3f}{n:10.3f}{o / n:7.1f}x faster")
+    lines.append(f"{'evaluation, both models (s)':28}{original_evaluation:10.3f}{notebook_evaluation:10.3f}"
+                 f"{result['evaluation_speedup']:7.1f}x faster")
+    lines.append(f"{'conv study model epoch (s)':28}{median['cnn_notebook_epoch']:10.2f}"
+                 f"{median['conv_study_notebook_epoch']:10.2f}{result['conv_study_epoch_vs_cnn']:8.2f}x the CNN's")
+    lines.append(f"CNN epoch: {result['cnn_training_gflop_per_epoch']:.0f} GFLOP at {result['cnn_gflops']:.1f} GFLOP/s; "
+                 f"float32 matmul on this device: {result['peak_gflops_estimate']:.0f} GFLOP/s "
+                 f"({result['cnn_gflops'] / result['peak_gflops_estimate']:.0%} of it)")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds per side (default 3)")
@@ -231,22 +256,7 @@ def main():
     }
     notebook["write_json"](output, result)
 
-    print(f"device: {result['device']} ({result['device_name']}, {result['threads']} threads, CPU capability "
-          f"{result['cpu_capability']}), torch {result['torch']}, median of {args.repeats} alternating rounds")
-    print(f"{'':28}{'original':>10}{'notebook':>10}{'ratio':>8}")
-    for model_name in makers:
-        o, n = median[f"{model_name}_original_epoch"], median[f"{model_name}_notebook_epoch"]
-        print(f"{model_name + ' epoch (s)':28}{o:10.2f}{n:10.2f}{n / o:8.2f}x")
-    for model_name in makers:
-        o, n = median[f"{model_name}_original_evaluation"], median[f"{model_name}_notebook_evaluation"]
-        print(f"{model_name + ' evaluation (s)':28}{o:10.3f}{n:10.3f}{o / n:7.1f}x faster")
-    print(f"{'evaluation, both models (s)':28}{original_evaluation_time:10.3f}{notebook_evaluation_time:10.3f}"
-          f"{result['evaluation_speedup']:7.1f}x faster")
-    print(f"{'conv study model epoch (s)':28}{median['cnn_notebook_epoch']:10.2f}"
-          f"{median['conv_study_notebook_epoch']:10.2f}{result['conv_study_epoch_vs_cnn']:8.2f}x the CNN's")
-    print(f"CNN epoch: {result['cnn_training_gflop_per_epoch']:.0f} GFLOP at {result['cnn_gflops']:.1f} GFLOP/s; "
-          f"float32 matmul on this device: {result['peak_gflops_estimate']:.0f} GFLOP/s "
-          f"({result['cnn_gflops'] / result['peak_gflops_estimate']:.0%} of it)")
+    print("\n".join(report(result)))
     print(f"wrote {output}")
 
 
