@@ -11,20 +11,27 @@ medians and ratios:
   `train_autoencoder`;
 - the evaluation of all 10,000 test images, the original way (one forward pass per image) and the notebook's way;
 - one training epoch of the code-size study's convolutional model (code of 32 numbers), against the CNN's;
-- the CNN epoch's achieved GFLOP/s against the device's measured float32 matrix-multiply rate.
-The models, the training function and the error functions are the notebook's own: its definition cells are
-executed here. Only the original's pipeline, the baseline, is written out below.
+- the CNN epoch's achieved GFLOP/s against the device's measured float32 matrix-multiply rate;
+- judging three codes that need no training (the 784 raw pixels, and PCA's codes of 32 and of 2 numbers) as section
+  12 does, by 5-nearest-neighbour and linear-probe accuracy: the way the notebook did it until commit 05b81b4
+  (float64 `torch.cdist` on the host, scikit-learn's LogisticRegression) against the notebook's own functions, once
+  each, alternating which goes first.
+The models, the training function, the error functions and the judging are the notebook's own: its definition cells
+are executed here. Only the baselines, the original's pipeline and the earlier judging, are written out below.
 """
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from torch.utils.data import DataLoader, Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +109,48 @@ def original_evaluation(model, test_images):
     return total
 
 
+def earlier_knn_accuracy(references, reference_labels, queries, query_labels, k=5):
+    """Section 12's nearest neighbours until commit 05b81b4: float64 distances by torch.cdist on the host, 500 queries
+    against all references at a time."""
+    references, queries = references.flatten(1).cpu().double(), queries.flatten(1).cpu().double()
+    nearest = torch.cat([torch.cdist(queries[i:i + 500], references).topk(k, largest=False).indices
+                         for i in range(0, len(queries), 500)])
+    votes = F.one_hot(reference_labels.cpu()[nearest], 10).sum(dim=1)
+    return (votes.argmax(dim=1) == query_labels.cpu()).double().mean().item()
+
+
+def earlier_probe_accuracy(training_codes, training_labels, test_codes, test_labels, training_images=10_000):
+    """Section 12's linear probe until commit 05b81b4: scikit-learn's LogisticRegression on standardised codes."""
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    probe.fit(training_codes[:training_images].flatten(1).cpu().numpy(), training_labels[:training_images].cpu().numpy())
+    return probe.score(test_codes.flatten(1).cpu().numpy(), test_labels.cpu().numpy())
+
+
+def judging(notebook, train_images, train_labels, test_images, test_labels):
+    """Times judging the pixels and PCA's 32- and 2-number codes both ways, once each, alternating the order; returns
+    the seconds and accuracies per side and code."""
+    mean, directions = notebook["fit_pca"](train_images)
+    codes = {"pixels": (train_images, test_images)}
+    for size in (32, 2):
+        codes[f"pca-{size}"] = tuple(notebook["pca_encode"](images, mean, directions, size).float().to(train_images.device)
+                                     for images in (train_images, test_images))
+    sides = {
+        "earlier": lambda references, queries: (earlier_knn_accuracy(references, train_labels, queries, test_labels),
+                                                earlier_probe_accuracy(references, train_labels, queries, test_labels)),
+        "notebook": lambda references, queries: (notebook["knn_accuracy"](references, train_labels, queries, test_labels),
+                                                 notebook["linear_probe_accuracy"](references, train_labels, queries,
+                                                                                   test_labels)[0]),
+    }
+    result = {side: {} for side in sides}
+    for number, (name, (references, queries)) in enumerate(codes.items()):
+        for side in list(sides)[::1 if number % 2 == 0 else -1]:
+            start = time.perf_counter()
+            knn, probe = sides[side](references, queries)
+            result[side][name] = {"seconds": time.perf_counter() - start, "knn_accuracy": knn, "probe_accuracy": probe}
+        print(f"judged {name} both ways", file=sys.stderr)
+    return result
+
+
 def synchronize(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -147,15 +196,17 @@ def matmul_gflops(device, size=2048, repeats=10):
     return 2 * size**3 / best / 1e9
 
 
-def notebook_and_images():
+def notebook_and_images(labels: bool = False):
     """The notebook's definitions in full mode, and its training and test images on its device, prepared by its own
-    code."""
+    code (and their labels, if asked for)."""
     os.environ.setdefault("AUTOENCODERS_QUICK", "0")
     notebook = load_definitions()
     data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
     notebook["prepare_fashion_mnist"](data_root)
-    train_images, _ = notebook["load_split"](data_root, train=True, device=notebook["DEVICE"])
-    test_images, _ = notebook["load_split"](data_root, train=False, device=notebook["DEVICE"])
+    train_images, train_labels = notebook["load_split"](data_root, train=True, device=notebook["DEVICE"])
+    test_images, test_labels = notebook["load_split"](data_root, train=False, device=notebook["DEVICE"])
+    if labels:
+        return notebook, train_images, train_labels, test_images, test_labels
     return notebook, train_images, test_images
 
 
@@ -181,6 +232,19 @@ def report(result: dict) -> list[str]:
     lines.append(f"CNN epoch: {result['cnn_training_gflop_per_epoch']:.0f} GFLOP at {result['cnn_gflops']:.1f} GFLOP/s; "
                  f"float32 matmul on this device: {result['peak_gflops_estimate']:.0f} GFLOP/s "
                  f"({result['cnn_gflops'] / result['peak_gflops_estimate']:.0%} of it)")
+    if "judging" in result:  # runs before the judging was benchmarked have none
+        earlier, notebook = result["judging"]["earlier"], result["judging"]["notebook"]
+        lines.append(f"{'judging a code (s)':28}{'earlier':>10}{'notebook':>10}{'ratio':>8}"
+                     "   5-NN accuracy, probe accuracy (earlier / notebook)")
+        for name in earlier:
+            e, n = earlier[name], notebook[name]
+            lines.append(f"{'  ' + name:28}{e['seconds']:10.2f}{n['seconds']:10.2f}{e['seconds'] / n['seconds']:7.1f}x"
+                         f"   {e['knn_accuracy']:.4f} / {n['knn_accuracy']:.4f}, "
+                         f"{e['probe_accuracy']:.4f} / {n['probe_accuracy']:.4f}")
+        total_earlier = sum(side["seconds"] for side in earlier.values())
+        total_notebook = sum(side["seconds"] for side in notebook.values())
+        lines.append(f"{'  all three':28}{total_earlier:10.2f}{total_notebook:10.2f}"
+                     f"{total_earlier / total_notebook:7.1f}x faster")
     return lines
 
 
@@ -192,7 +256,7 @@ def main():
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
 
-    notebook, train_images, test_images = notebook_and_images()
+    notebook, train_images, train_labels, test_images, test_labels = notebook_and_images(labels=True)
     device = notebook["DEVICE"]
     torch.backends.cuda.matmul.allow_tf32 = False  # float32 on both sides, as in the notebook
     makers = {"feedforward": notebook["make_feedforward_autoencoder"], "cnn": notebook["make_cnn_autoencoder"]}
@@ -238,8 +302,7 @@ def main():
     notebook_evaluation_time = median["feedforward_notebook_evaluation"] + median["cnn_notebook_evaluation"]
     result = {
         "device": device.type,
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
-        or platform.machine(),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else notebook["MACHINE"]["cpu"],
         "cpu_capability": cpu_capability(),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -253,6 +316,7 @@ def main():
         "cnn_gflops": cnn_flops / median["cnn_notebook_epoch"] / 1e9,
         "peak_gflops_estimate": matmul_gflops(device),
         "times": times,
+        "judging": judging(notebook, train_images, train_labels, test_images, test_labels),
     }
     notebook["write_json"](output, result)
 

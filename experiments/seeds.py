@@ -6,16 +6,20 @@
 Each seed runs the notebook itself (nbclient, a fresh kernel, AUTOENCODERS_SEED=<seed>, full mode, training from
 scratch) in a folder of its own under --work, so each run writes its results/ and checkpoints/ there, never over
 the committed ones, and stores its executed notebook beside them. A seed whose folder already holds the metrics of
-a full run with that seed and this PyTorch is not run again: an interrupted run loses at most the seed it was on.
+a full run of the same notebook code (the SHA-256 of its code cells) with that seed is not run again, whatever
+machine made it: an interrupted study loses at most the seed it was on, and may be finished on another machine.
 
-Then it writes results/seeds.json: for every seed the reproducible numbers of its metrics file (as
-tests/notebook.py's `reproducible_numbers` defines them) and the original metric after each of the last 10 epochs
-of both original models; for every headline number (`headline_numbers`) its value per seed, mean, standard
-deviation (with n - 1), minimum and maximum. Seed 0's numbers equal results/metrics.json's only when both were
-computed on the same kind of CPU with the same PyTorch.
+Then it writes results/seeds.json: for every seed the machine that ran it (CPU, its vector instructions, the
+versions of PyTorch, NumPy, scikit-learn and Pillow, as the notebook records them in its metrics file), the
+fingerprint of the notebook code, the reproducible numbers of its metrics file (as tests/notebook.py's
+`reproducible_numbers` defines them) and the original metric after each of the last 10 epochs of both original
+models; for every headline number (`headline_numbers`) its value per seed, mean, standard deviation (with n - 1),
+minimum and maximum. Seed 0 reproduces results/metrics.json bit for bit only on the same CPU with the same
+libraries; tests/test_seeds.py says how close it must be otherwise.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -34,13 +38,21 @@ from notebook import NOTEBOOK_PATH, headline_numbers, last_epochs_original_metri
 DEFAULT_WORK = ROOT / "experiments" / "seed-runs"
 
 
+def notebook_code_fingerprint(path: Path = NOTEBOOK_PATH) -> str:
+    """SHA-256 of the notebook's code cells: what decides its numbers (its prose and outputs do not)."""
+    code = "\n\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
 def finished_metrics(folder: Path, seed: int) -> dict | None:
-    """The metrics a finished full-mode run with this seed and this PyTorch left in `folder`, else None."""
-    path = folder / "results" / "metrics.json"
-    if not path.is_file():
+    """The metrics a finished full-mode run of this notebook code with this seed left in `folder`, else None."""
+    path, run = folder / "results" / "metrics.json", folder / "run.json"
+    if not path.is_file() or not run.is_file():
         return None
     metrics = json.loads(path.read_text())
-    if (metrics.get("mode"), metrics.get("seed"), metrics.get("torch")) != ("full", seed, torch.__version__):
+    if (metrics.get("mode"), metrics.get("seed")) != ("full", seed) or "machine" not in metrics:
+        return None
+    if json.loads(run.read_text()).get("notebook_code_sha256") != notebook_code_fingerprint():
         return None
     return metrics
 
@@ -56,6 +68,7 @@ def run_notebook(folder: Path, seed: int) -> dict:
     NotebookClient(notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
                    ).execute()
     nbformat.write(notebook, folder / "autoencoders.ipynb")
+    (folder / "run.json").write_text(json.dumps({"notebook_code_sha256": notebook_code_fingerprint()}) + "\n")
     metrics = finished_metrics(folder, seed)
     if metrics is None:
         raise RuntimeError(f"seed {seed}: the notebook ran but left no full-mode metrics in {folder / 'results'}")
@@ -68,17 +81,15 @@ def spread(values: list[float]) -> dict:
 
 
 def summary(seeds: list[int], metrics_by_seed: dict[int, dict]) -> dict:
-    runs = {str(seed): {"reproducible": reproducible_numbers(metrics_by_seed[seed]),
+    runs = {str(seed): {"machine": metrics_by_seed[seed]["machine"],
+                        "notebook_code_sha256": notebook_code_fingerprint(),
+                        "reproducible": reproducible_numbers(metrics_by_seed[seed]),
                         "last_epochs_original_metric": last_epochs_original_metric(metrics_by_seed[seed])}
             for seed in seeds}
     headlines = [headline_numbers(runs[str(seed)]["reproducible"]) for seed in seeds]
-    first = metrics_by_seed[seeds[0]]
     return {
         "seeds": seeds,
         "mode": "full",
-        "torch": torch.__version__,
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "device": first["device"],
         "headline": {name: spread([numbers[name] for numbers in headlines]) for name in headlines[0]},
         "runs": runs,
     }

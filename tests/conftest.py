@@ -57,38 +57,59 @@ def execute_notebook(results: Path, **environment: str) -> tuple[nbformat.Notebo
     notebook = nbformat.read(NOTEBOOK_PATH, as_version=4)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RESULTS_DIR": str(results),
-                            "AUTOENCODERS_RETRAIN": "0", **environment}.items():
+                            "AUTOENCODERS_RETRAIN": "0", "AUTOENCODERS_SEED": "0", **environment}.items():
             patch.setenv(name, value)
         NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
                        ).execute()
     return notebook, json.loads((results / "metrics-quick.json").read_text())
 
 
-@pytest.fixture(scope="session")
-def checkpoint_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("checkpoints")
+def nbvals_run() -> tuple[dict, Path] | None:
+    """The metrics and checkpoints of nbval's run in this session, if it ran first and finished: a quick run of seed
+    0 in a fresh kernel that trained every model (conftest.py gives it folders of this session's own)."""
+    folders = json.loads(os.environ.get("AUTOENCODERS_TEST_FIRST_RUN", "{}"))
+    metrics_path = Path(folders.get("results", "/nonexistent")) / "metrics-quick.json"
+    if not metrics_path.is_file():
+        return None
+    metrics = json.loads(metrics_path.read_text())
+    if (metrics["mode"], metrics["seed"]) != ("quick", 0) or any(r["from_checkpoint"] for r in metrics["models"].values()):
+        return None
+    return metrics, Path(folders["checkpoints"])
 
 
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory, local_copy, checkpoint_dir):
-    """A first quick run: no checkpoints yet, so it trains both models and saves them."""
+def first_run(tmp_path_factory, local_copy) -> tuple[dict, Path]:
+    """The metrics of a first quick run, which found no checkpoints and so trained every model and saved it, and the
+    folder of those checkpoints: nbval's run when it ran first in this session (as `pytest` runs it), else a run of
+    its own."""
+    reused = nbvals_run()
+    if reused is not None:
+        return reused
+    checkpoints = tmp_path_factory.mktemp("checkpoints")
+    _, metrics = execute_notebook(tmp_path_factory.mktemp("first-run"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoints))
+    return metrics, checkpoints
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir(first_run) -> Path:
+    return first_run[1]
+
+
+@pytest.fixture(scope="session")
+def quick_run(first_run, tmp_path_factory, checkpoint_dir):
+    """The quick notebook executed again in a fresh kernel, with the first run's checkpoints in place: it trains
+    nothing, and shows and saves every number of the first run."""
     return execute_notebook(tmp_path_factory.mktemp("quick-run"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir))
 
 
 @pytest.fixture(scope="session")
-def quick_rerun(quick_run, tmp_path_factory, checkpoint_dir):
-    """A second quick run with the first run's checkpoints in place."""
-    return execute_notebook(tmp_path_factory.mktemp("quick-rerun"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir))
-
-
-@pytest.fixture(scope="session")
-def watched_retrain(quick_rerun, tmp_path_factory, local_copy, checkpoint_dir):
+def watched_retrain(quick_run, tmp_path_factory, local_copy, checkpoint_dir):
     """Seed 0 again, told to train again although the first run's checkpoints are there, executed in this process
     under a watch that plays an accelerator without float64 (tests/device_watch.py). Returns the watch, the
     notebook's namespace and the metrics file it wrote."""
     watch, results = AcceleratorWithoutFloat64(), tmp_path_factory.mktemp("watched-retrain")
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1",
+        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1", "AUTOENCODERS_SEED": "0",
                             "FASHION_MNIST_DIR": str(local_copy), "AUTOENCODERS_RESULTS_DIR": str(results),
                             "AUTOENCODERS_CHECKPOINT_DIR": str(checkpoint_dir)}.items():
             patch.setenv(name, value)

@@ -1,12 +1,14 @@
-"""Devices: the notebook runs where it is asked to, keeps float64 off the accelerator (Apple's MPS has none), and
-uses no operation that lacks a deterministic CUDA implementation.
+"""Devices: the notebook runs where it is asked to, keeps float64 off the accelerator (Apple's MPS has none), never
+mixes tensors on the accelerator with host tensors, and uses no operation that lacks a deterministic CUDA
+implementation.
 
-No Mac and no GPU are available to the tests, so the float64 test runs the quick notebook on the CPU (the session's
+No Mac and no GPU are available to the tests, so the whole quick notebook runs on the CPU (the session's
 `watched_retrain`) under a TorchDispatchMode that plays the accelerator (tests/device_watch.py says which tensors
-count as on the device). Every operation that takes or makes float64 must have host inputs only, and `.numpy()` must
-only see host tensors. What it cannot see: tensors made by a factory function with `device=DEVICE` (on the CPU they
-cannot be told from host ones, so they count as host), and MPS's other gaps (operations that MPS does not implement
-at all)."""
+count as on the device). Every operation that takes or makes float64 must have host inputs only, `.numpy()` must
+only see host tensors, and no operation may take tensors on the device together with host tensors of one dimension
+or more. What it cannot see: MPS's other gaps (operations that MPS does not implement at all), and a host tensor
+that the notebook sends to the device with `.to(some_tensor.device)` and then keeps using on the host (on the CPU
+`.to()` returns the tensor itself, so it counts as on the device from then on: a false alarm, never a miss)."""
 
 import pytest
 import torch
@@ -28,7 +30,7 @@ NONDETERMINISTIC_ON_CUDA = {
 }
 
 
-def test_float64_is_computed_on_the_host_only(watched_retrain):
+def test_float64_stays_on_the_host_and_host_tensors_off_the_device(watched_retrain):
     mode, namespace, _ = watched_retrain
     assert "metrics" in namespace  # the whole notebook ran
     assert mode.tagged_on_device > 10_000, "little was seen on the device: the watch is not working"
@@ -47,6 +49,25 @@ def test_the_watch_catches_float64_on_the_device():
         on_device.cpu().numpy()
         assert len(mode.problems) == 3
     assert "numpy() of a tensor on the device" in mode.problems[-1]
+
+
+def test_the_watch_catches_host_tensors_mixed_with_tensors_on_the_device():
+    device = torch.device("cpu")  # the notebook's DEVICE: a torch.device; the string "cpu" is the host
+    with AcceleratorWithoutFloat64().watching() as mode:
+        on_device, host = torch.ones(3).to(device), torch.ones(3)
+        on_device + host  # CUDA and MPS refuse this: "Expected all tensors to be on the same device"
+        torch.cat([on_device, host])
+        on_device[torch.tensor([0, 2])]  # an index on the host
+        assert len(mode.problems) == 3 and all("mixes tensors on the device with host tensors" in problem
+                                               for problem in mode.problems)
+        on_device * torch.tensor(2.0)  # a 0-dimensional host tensor is a scalar: CUDA accepts it
+        on_device + torch.zeros(3, device=device)  # made on the device by a factory function
+        on_device + torch.randn(3).to(device)  # made on the host, then sent to the device
+        torch.nn.Linear(3, 2).to(device)(on_device)  # a module's parameters, sent with the module
+        loaded = torch.zeros(3)
+        loaded.copy_(on_device.cpu())  # copy_ moves data between devices
+        on_device.cpu() + host  # both on the host
+        assert len(mode.problems) == 3, mode.problems[3:]
 
 
 def test_no_operation_lacks_a_deterministic_cuda_implementation(watched_retrain):

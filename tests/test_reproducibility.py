@@ -16,17 +16,17 @@ def printed(notebook) -> str:
     return "".join(cell_text(cell) for cell in notebook.cells if cell.cell_type == "code")
 
 
-def test_two_trainings_from_scratch_with_one_seed_give_identical_numbers(quick_run, watched_retrain):
+def test_two_trainings_from_scratch_with_one_seed_give_identical_numbers(first_run, watched_retrain):
     # The first run in a fresh kernel, the second in this process with the first one's checkpoints in place.
-    (_, first), (_, _, again) = quick_run, watched_retrain
+    (first, _), (_, _, again) = first_run, watched_retrain
     assert first["seed"] == again["seed"] == 0
     assert not any(result["from_checkpoint"] for result in first["models"].values())
     assert not any(result["from_checkpoint"] for result in again["models"].values())
     assert numbers(again) == numbers(first)  # bit for bit: == on floats
 
 
-def test_another_seed_gives_other_numbers_and_ignores_the_first_seeds_checkpoints(quick_run, seed_one_run):
-    (_, seed_zero), (notebook, seed_one) = quick_run, seed_one_run
+def test_another_seed_gives_other_numbers_and_ignores_the_first_seeds_checkpoints(first_run, seed_one_run):
+    (seed_zero, _), (notebook, seed_one) = first_run, seed_one_run
     assert seed_zero["seed"] == 0
     text = printed(notebook)
     assert text.count("is not used: it was saved for another setup (seed differ)") == len(CHECKPOINTS)
@@ -37,8 +37,8 @@ def test_another_seed_gives_other_numbers_and_ignores_the_first_seeds_checkpoint
         assert seed_one[section][key] != seed_zero[section][key]  # other noise, another model
 
 
-def test_a_rerun_with_checkpoints_trains_nothing_and_gives_identical_numbers(quick_run, quick_rerun):
-    (_, first), (notebook, rerun) = quick_run, quick_rerun
+def test_a_rerun_with_checkpoints_trains_nothing_and_gives_identical_numbers(first_run, quick_run):
+    (first, _), (notebook, rerun) = first_run, quick_run
     assert all(result["from_checkpoint"] for result in rerun["models"].values())
     text = printed(notebook)
     assert text.count("Loaded ") == len(CHECKPOINTS)
