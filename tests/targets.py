@@ -83,6 +83,10 @@ def target_failures(metrics: dict) -> list[str]:
         failures.append(f"denoising was measured with noise of std {denoising['noise_std']}, not the default 0.3")
     if anomaly["held_out_class"] != "Bag":
         failures.append(f"the anomaly detector held out {anomaly['held_out_class']}, not the default Bag")
+    unconverged = [study_label(row) for row in metrics.get("code_quality", {}).get("rows", [])
+                   if not row.get("probe_converged")]
+    if unconverged:
+        failures.append(f"the linear probe did not converge on {', '.join(unconverged)}")
     parts = [vae["test_loss"], vae["reconstruction"], vae["kl"], vae["mse"]]
     if not all(math.isfinite(part) and part > 0 for part in parts):
         failures.append(f"the VAE's test loss, its parts and its MSE are not all finite and positive: {parts}")

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, features
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
 
 from notebook import code_quality_table_mismatches, compression_table_mismatches
 
@@ -71,6 +73,73 @@ def test_nearest_neighbours_are_the_closest(notebook):
     references = torch.tensor([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0], [0.0, 2.0]])
     queries = torch.tensor([[0.9, 0.1], [4.0, 4.0]])
     assert notebook["nearest_neighbours"](references, queries, 2).tolist() == [[1, 0], [2, 3]]
+    ties = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [0.5, 0.0]])  # all but the last at 1
+    assert notebook["nearest_neighbours"](ties, torch.zeros(1, 2), 3).tolist() == [[4, 0, 1]]  # lower index first
+    wide = ties.repeat(1, 10)  # the same, with 20 numbers: found by the matrix multiply, not the k-d tree
+    assert notebook["nearest_neighbours"](wide, torch.zeros(1, 20), 3).tolist() == [[4, 0, 1]]
+
+
+def exact_neighbours(references: torch.Tensor, queries: torch.Tensor, k: int) -> np.ndarray:
+    """The k nearest references of each query by float64 distances computed here, nearest first, ties by index."""
+    references, queries = references.flatten(1).cpu().double().numpy(), queries.flatten(1).cpu().double().numpy()
+    return np.stack([np.argsort(((references - query) ** 2).sum(axis=1), kind="stable")[:k] for query in queries])
+
+
+@pytest.mark.parametrize("representation", [("pixels", False, 784), ("cnn", True, 1568), ("feedforward", True, 2),
+                                            ("pca", False, 8), ("cnn", False, 32)], ids=lambda key: f"{key[0]}-{key[2]}")
+def test_the_neighbours_of_the_quick_runs_codes_are_those_of_exact_distances(watched_retrain, representation):
+    _, namespace, _ = watched_retrain
+    references, queries = namespace["representations"][representation]
+    found = namespace["nearest_neighbours"](references, queries[:200], 5)
+    np.testing.assert_array_equal(found.numpy(), exact_neighbours(references, queries[:200], 5))
+
+
+@pytest.mark.parametrize("dimensions", [2, 32])  # the k-d tree's search and the matrix multiply's
+def test_a_query_whose_candidates_cannot_decide_is_measured_against_every_reference(notebook, dimensions):
+    # With as many candidates as neighbours, the k-th candidate is never nearer than the bound for the others:
+    # every query is measured in full, and the answer is still the exact one.
+    generator = torch.Generator().manual_seed(0)
+    references, queries = torch.randn(3000, dimensions, generator=generator), torch.randn(40, dimensions, generator=generator)
+    full_searches = []
+    measure = notebook["squared_distances"]
+    notebook["squared_distances"] = lambda *args: full_searches.append(1) or measure(*args)
+    found = notebook["nearest_neighbours"](references, queries, 5, candidates=5)
+    assert len(full_searches) == 40 * 3  # every query, 1,000 references at a time
+    np.testing.assert_array_equal(found.numpy(), exact_neighbours(references, queries, 5))
+    full_searches.clear()
+    np.testing.assert_array_equal(notebook["nearest_neighbours"](references, queries, 5).numpy(),
+                                  exact_neighbours(references, queries, 5))
+    assert len(full_searches) < 40  # with the default candidates, the bound decides for most queries
+
+
+def sklearn_objective(coefficients: np.ndarray, intercepts: np.ndarray, x: np.ndarray, labels: np.ndarray) -> float:
+    """scikit-learn's LogisticRegression objective (C = 1): the mean cross-entropy + |W|^2 / (2 n)."""
+    logits = x @ coefficients.T + intercepts
+    logits -= logits.max(axis=1, keepdims=True)
+    log_probabilities = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -log_probabilities[np.arange(len(x)), labels].mean() + (coefficients**2).sum() / (2 * len(x))
+
+
+def test_the_linear_probe_converges_to_scikit_learns_answer(notebook, data_root):
+    images, labels = notebook["load_split"](data_root, train=True, device=notebook["DEVICE"])
+    mean, directions = notebook["fit_pca"](images[:20_000])
+    codes = notebook["pca_encode"](images[:6000], mean, directions, 32).float()
+    train, test = slice(0, 5000), slice(5000, 6000)
+    probe, fit = notebook["fit_linear_probe"](codes[train].to(notebook["DEVICE"]), labels[train])
+    assert fit["converged"] and 10 < fit["iterations"] < notebook["PROBE_MAX_ITERATIONS"]
+    scaler = StandardScaler().fit(codes[train].double().numpy())
+    x, y = scaler.transform(codes[train].double().numpy()), labels[train].cpu().numpy()
+    theirs = LogisticRegression(max_iter=1000).fit(x, y)
+    assert theirs.n_iter_[0] < 1000  # scikit-learn converged too
+    # The same minimum of the same objective: both stop once no component of the gradient exceeds 1e-4, which leaves
+    # each a few 1e-5 of the objective above the minimum (seen: 0.47666 against scikit-learn's 0.47664). And the same
+    # answers but for a few test images on the boundary between two classes.
+    assert fit["objective"] == pytest.approx(sklearn_objective(theirs.coef_, theirs.intercept_, x, y), rel=1e-4)
+    predictions = probe(codes[test].to(notebook["DEVICE"])).cpu().numpy()
+    agreement = (predictions == theirs.predict(scaler.transform(codes[test].double().numpy()))).mean()
+    assert agreement >= 0.99
+    assert abs((predictions == labels[test].cpu().numpy()).mean() - theirs.score(
+        scaler.transform(codes[test].double().numpy()), labels[test].cpu().numpy())) <= 0.005
 
 
 def test_the_quick_run_measures_what_it_promises(quick_run):

@@ -40,9 +40,10 @@ def study_row(metrics, model, code, original=False):
     lambda m: m["models"]["cnn"].update(original_metric_mean=9.0),        # the original metric beyond its spread
     lambda m: study_row(m, "feedforward", 2).update(mse=0.027),          # no 3% gain at code size 2
     lambda m: m["anomaly"].update(held_out_class="Shirt"),                # not the default held-out class
+    lambda m: m["code_quality"]["rows"][0].update(probe_converged=False),  # a probe stopped before converging
 ], ids=["cnn-mse", "feedforward-mae", "cnn-vs-feedforward", "worse-than-pca", "quick-mode", "denoising-gain",
         "denoising-vs-plain-cnn", "roc-auc", "vae-parts", "vae-finite", "vae-missing", "original-metric",
-        "code-2-gain", "held-out-class"])
+        "code-2-gain", "held-out-class", "probe-converged"])
 def test_a_missed_target_fails(committed, change):
     assert target_failures(committed) == []
     assert target_failures(worsened(committed, change))
