@@ -247,7 +247,7 @@ def spread_cell_mismatches(where: str, text: str, numbers: dict, kind: str) -> l
     return []
 
 
-# The README's table of spreads ("How much do the numbers vary?"): row name -> headline number of seeds.json.
+# The table of spreads in the notebook's summary and experiments/README.md: row name -> headline number of seeds.json.
 README_SPREAD_ROWS = {
     "Deeper feedforward, code of 2: MSE": "code_size_study.feedforward-2.mse",
     "Convolutional, code of 2: MSE": "code_size_study.cnn-2.mse",

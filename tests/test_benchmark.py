@@ -1,5 +1,5 @@
-"""The README's benchmark output is what `benchmarks/speed.py` prints for the committed results/benchmark-*.json
-files, line for line: the speed figures it quotes come from a real run."""
+"""benchmarks/README.md shows what `benchmarks/speed.py` prints for the committed results/benchmark-*.json files,
+line for line: the speed figures it quotes come from a real run."""
 
 import json
 import sys
@@ -19,8 +19,8 @@ def test_there_is_a_committed_benchmark_per_cpu_path():
 
 
 @pytest.mark.parametrize("path", BENCHMARKS, ids=lambda path: path.name)
-def test_the_readme_shows_the_benchmarks_output(path):
+def test_the_benchmarks_readme_shows_the_benchmarks_output(path):
     result = json.loads(path.read_text())
     assert path.name == f"benchmark-{result['cpu_capability'].lower()}.json"
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "benchmarks" / "README.md").read_text()
     assert "\n".join(report(result)) in readme

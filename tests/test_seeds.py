@@ -169,46 +169,60 @@ def test_the_notebooks_seed_table_shows_seeds_json(seeds, committed_metrics):
     assert seed_table(cell.source, seeds, committed_metrics) == []
 
 
-def test_the_readme_quotes_seeds_json(seeds, committed_metrics):
-    readme = (ROOT / "README.md").read_text()
-    results = markdown_table_rows(readme[readme.index("## Results"):])
-    count = len(seeds["seeds"])
-    for row_name, model in SEED_TABLE_ROWS.items():
-        (row,) = [row for row in results if row["Model"] == f"{row_name}, {count} seeds: mean ± std"]
-        for column, key in [("Original metric, per image", "original_metric_mean"),
-                            ("True MAE per image", "mae_mean"), ("MSE per pixel", "mse")]:
-            spread = seeds["headline"][f"models.{model}.{key}"]
-            assert spread_cell_mismatches(f"README {row_name} / {column}", row[column], spread, "mean ± std") == []
+def spread_table_mismatches(markdown: str, seeds: dict, committed_metrics: dict) -> list[str]:
+    """Every cell of a table of headline numbers (the notebook's summary, experiments/README.md) that differs from
+    seeds.json or, for seed 0, from the committed run."""
+    rows, problems = markdown_table_rows(markdown), []
+    if [row["Number"] for row in rows] != list(README_SPREAD_ROWS):
+        return [f"the rows are {[row['Number'] for row in rows]}"]
+    count, committed = len(seeds["seeds"]), headline_numbers(reproducible_numbers(committed_metrics))
+    for row in rows:
+        name = README_SPREAD_ROWS[row["Number"]]
+        if not shows(row["Seed 0 (this run)"], committed[name]):
+            problems.append(f"{row['Number']}: seed 0 shows {row['Seed 0 (this run)']}, the committed run {committed[name]}")
+        problems += spread_cell_mismatches(row["Number"], row[f"{count} seeds: mean ± std"], seeds["headline"][name],
+                                           "mean ± std")
+        problems += spread_cell_mismatches(row["Number"], row[f"{count} seeds: min–max"], seeds["headline"][name],
+                                           "min–max")
+    return problems
+
+
+def test_the_notebooks_summary_table_shows_seeds_json(seeds, committed_metrics):
+    (cell,) = tagged_cells(read_notebook(), "spread-table")
+    assert cell.cell_type == "markdown"
+    assert spread_table_mismatches(cell.source, seeds, committed_metrics) == []
+
+
+def test_the_experiments_readme_shows_seeds_json(seeds, committed_metrics):
+    text = (ROOT / "experiments" / "README.md").read_text()
+    section = text[text.index("## How much do the numbers vary?"):]
+    assert spread_table_mismatches(section[section.index("| Number |"):], seeds, committed_metrics) == []
     # "Over the last 10 epochs of all five seeds, the original metric ranged from A to B (feedforward) and from C to
     # D (CNN)": every epoch of every seed.
     sentence = (r"ranged\s+from\s+([\d.]+)\s+to\s+([\d.]+)\s+\(feedforward\)\s+"
                 r"and\s+from\s+([\d.]+)\s+to\s+([\d.]+)\s+\(CNN\)")
-    quoted = re.search(sentence, readme[readme.index("### How much do the numbers vary?"):])
-    assert quoted, "the README does not quote the range of the original metric over seeds and epochs"
+    quoted = re.search(sentence, section)
+    assert quoted, "experiments/README.md does not quote the range of the original metric over seeds and epochs"
     for model, (low, high) in zip(("feedforward", "cnn"), [quoted.group(1, 2), quoted.group(3, 4)]):
         values = [value for run in seeds["runs"].values() for value in run["last_epochs_original_metric"][model]]
         assert shows(low, min(values)) and shows(high, max(values)), model
+    for seed in seeds["seeds"]:  # the table of machines
+        machine = seeds["runs"][str(seed)]["machine"]
+        assert f"| {seed} | {machine['cpu']} | {machine['cpu_capability']} | {machine['torch']} |" in text
 
 
-def test_the_readme_results_table_shows_the_committed_run(committed_metrics):
+def test_the_readme_results_table_shows_the_committed_run_and_the_seeds(seeds, committed_metrics):
     readme = (ROOT / "README.md").read_text()
-    results = {row["Model"]: row for row in markdown_table_rows(readme[readme.index("## Results"):])}
-    for row_name, model in SEED_TABLE_ROWS.items():
-        for column, key in [("Original metric, total", "original_metric_total"),
-                            ("Original metric, per image", "original_metric_mean"), ("True MAE per image", "mae_mean"),
-                            ("True MAE per pixel", "mae_per_pixel"), ("MSE per pixel", "mse"),
-                            ("Parameters", "parameters"), ("Code size", "code_size")]:
-            assert shows(results[row_name][column], committed_metrics["models"][model][key]), (row_name, column)
-
-
-def test_the_readme_spread_table_shows_seeds_json(seeds, committed_metrics):
-    readme = (ROOT / "README.md").read_text()
-    rows = markdown_table_rows(readme[readme.index("### How much do the numbers vary?"):])
-    assert [row["Number"] for row in rows] == list(README_SPREAD_ROWS)
+    rows = markdown_table_rows(readme[readme.index("## Results"):])
     count = len(seeds["seeds"])
+    assert len(rows) == len(SEED_TABLE_ROWS) * len(SEED_TABLE_METRICS)
+    model = None
     for row in rows:
-        name = README_SPREAD_ROWS[row["Number"]]
-        spread = seeds["headline"][name]
-        assert shows(row["Seed 0"], headline_numbers(reproducible_numbers(committed_metrics))[name]), row["Number"]
-        assert spread_cell_mismatches(row["Number"], row[f"{count} seeds: mean ± std"], spread, "mean ± std") == []
-        assert spread_cell_mismatches(row["Number"], row[f"{count} seeds: min–max"], spread, "min–max") == []
+        model = SEED_TABLE_ROWS[row["Model"].split(",")[0]] if row["Model"] else model
+        key = SEED_TABLE_METRICS[row["Number"]]
+        where = f"README {model} / {row['Number']}"
+        assert shows(row["This rebuild (seed 0)"], committed_metrics["models"][model][key]), where
+        assert spread_cell_mismatches(where, row[f"{count} seeds: mean ± std"], seeds["headline"][f"models.{model}.{key}"],
+                                      "mean ± std") == []
+    published = [row["Published by the original"] for row in rows if row["Published by the original"]]
+    assert published == ["8.11", "3.29"]

@@ -1,0 +1,198 @@
+"""The notebook's prose: a tutorial's register (tests/prose.py counts it), and every result it quotes is the
+committed run's, held to results/metrics.json (and results/anomaly_by_class.json for the held-out classes)."""
+
+import json
+import re
+
+import pytest
+
+from notebook import ROOT, read_notebook, shows
+from prose import numbers_in, paragraphs, summary
+
+
+@pytest.fixture(scope="module")
+def notebook():
+    return read_notebook()
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    return json.loads((ROOT / "results" / "metrics.json").read_text())
+
+
+def markdown(notebook) -> str:
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def test_no_paragraph_carries_more_than_a_dozen_numbers(notebook):
+    crowded = [text[:80] for text in paragraphs(notebook) if len(numbers_in(text)) > 12]
+    assert crowded == [], "a paragraph with many numbers reads better as a table"
+
+
+def test_most_paragraphs_carry_three_numbers_or_fewer_and_the_prose_is_about_5000_words(notebook):
+    counts = summary(notebook)
+    assert counts["paragraphs_with_at_most_3_numbers"] >= 0.65
+    assert counts["numbers_per_paragraph_mean"] <= 3
+    assert 4000 <= counts["words"] <= 5500
+
+
+def test_every_numbered_section_opens_with_a_paragraph_on_why(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and (heading := re.search(r"^## (\d+)\. .*$", cell.source, re.MULTILINE)):
+            after = cell.source[heading.end():].strip()
+            opening = re.split(r"\n\s*\n", after)[0] if after else ""
+            assert 25 <= len(opening.split()) <= 140, f"section {heading.group(1)} opens with {opening[:60]!r}"
+
+
+def test_there_are_three_to_five_try_it_prompts_that_name_what_to_change(notebook):
+    prompts = re.findall(r"> \*\*Try it\.\*\* (.*?)(?:\n\n|\Z)", markdown(notebook), re.DOTALL)
+    assert 3 <= len(prompts) <= 5
+    assert all(re.search(r"`[A-Z_]+(?: = [^`]+)?`", prompt) for prompt in prompts)  # the constant to change
+
+
+def test_plumbing_is_folded_in_colab_and_explained_under_the_hood(notebook):
+    forms = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith("# @title ")]
+    assert len(forms) >= 8
+    assert all(cell.metadata.get("cellView") == "form" for cell in forms)
+    assert all(cell.source.startswith("# @title ") for cell in notebook.cells if cell.metadata.get("cellView") == "form")
+    assert notebook.cells[-1].source.startswith("## Under the hood")
+
+
+def section(notebook, number: int) -> str:
+    """The markdown of a numbered section (up to the next one), as one text."""
+    text = markdown(notebook)
+    start = text.index(f"\n## {number}. ")
+    following = re.search(r"\n## (\d+\. |Summary|Under the hood)", text[start + 1:])
+    return text[start:start + 1 + following.start()] if following else text[start:]
+
+
+def quoted(text: str, pattern: str) -> tuple[str, ...]:
+    found = re.search(pattern, " ".join(text.split()))
+    assert found, f"the prose no longer says {pattern!r}"
+    return tuple(group.rstrip(".") for group in found.groups())  # a number that ends a sentence
+
+
+def study(metrics, model, code, original=False):
+    return next(row for row in metrics["code_size_study"]
+                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
+def gains_over_pca(metrics) -> list[float]:
+    return [100 * (1 - study(metrics, model, code, original)["mse"] / study(metrics, "pca", code)["mse"])
+            for model, code, original in [("feedforward", 2, True), ("feedforward", 2, False), ("cnn", 2, False),
+                                          ("feedforward", 8, False), ("cnn", 8, False), ("feedforward", 32, False),
+                                          ("cnn", 32, False)]]
+
+
+def quantized(metrics, method, code, bits):
+    return next(point for point in metrics["compression"]["quantized"]
+                if (point["method"], point["code_size"], point["bits_per_number"]) == (method, code, bits))
+
+
+def codec(metrics, name, quality):
+    return next(point for point in metrics["compression"]["codecs"] if (point["codec"], point["quality"]) == (name, quality))
+
+
+def quality(metrics, model, code, original=False):
+    return next(row for row in metrics["code_quality"]["rows"]
+                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
+def test_section_7_quotes_the_run(notebook, metrics):
+    # The table of section 7 is the notebook's own output; its prose quotes only the seed table (tests/test_seeds.py).
+    ratio = metrics["models"]["feedforward"]["mae_mean"] / metrics["models"]["feedforward"]["original_metric_mean"]
+    (shown,) = quoted(markdown(notebook), r"the true MAE per image is ([\d.]+) times it for the feedforward model")
+    assert shows(shown, ratio)
+
+
+def test_section_8_quotes_the_run(notebook, metrics):
+    low, high = quoted(section(notebook, 8), r"beats PCA at the same code size, by (\d+) to (\d+)% in MSE")
+    assert shows(low, min(gains_over_pca(metrics))) and shows(high, max(gains_over_pca(metrics)))
+    best_at_2 = min(study(metrics, model, 2, original)["mse"] for model, original in
+                    [("feedforward", True), ("feedforward", False), ("cnn", False)])
+    (gain,) = quoted(section(notebook, 8), r"a better architecture at 2 numbers gains (\d+)%")
+    assert shows(gain, 100 * (1 - best_at_2 / metrics["models"]["feedforward"]["mse"]))
+    deeper = [study(metrics, "feedforward", code)["mse"] for code in (2, 8, 32)]
+    assert all(row < study(metrics, "cnn", code)["mse"] for row, code in zip(deeper, (2, 8, 32)))
+
+
+def test_section_11_quotes_the_run(notebook, metrics):
+    text = section(notebook, 11)
+    point = quantized(metrics, "feedforward", 32, 4)
+    size, psnr = quoted(text, r"needs about (\d+) bytes per image for a PSNR of ([\d.]+) dB")
+    assert shows(size, point["entropy_bits"] / 8) and shows(psnr, point["psnr"])
+    webp, jpeg, png = quoted(text, r"WebP's smallest file takes (\d+) bytes and JPEG's (\d+), and PNG stores the image "
+                                   r"losslessly in (\d+) bytes")
+    assert shows(webp, codec(metrics, "WEBP", 0)["bytes_mean"]) and shows(jpeg, codec(metrics, "JPEG", 10)["bytes_mean"])
+    assert shows(png, metrics["compression"]["png_bits"] / 8)
+    decoder, codes = quoted(text, r"is ([\d.]+) MB of weights, the size of about ([\d,]+) of its codes")
+    decoder_bytes = metrics["compression"]["decoder_bytes"]["feedforward-32"]
+    assert shows(decoder, decoder_bytes / 1e6)
+    assert abs(float(codes.replace(",", "")) - decoder_bytes / (point["entropy_bits"] / 8)) < 5000
+    floor, webp_best, jpeg_best = quoted(text, r"about (\d+) dB, while WebP goes on to ([\d.]+) dB and JPEG to ([\d.]+) dB")
+    assert shows(floor, quantized(metrics, "feedforward", 32, 8)["psnr"])
+    for shown, name in [(webp_best, "WEBP"), (jpeg_best, "JPEG")]:
+        assert shows(shown, max(p["psnr"] for p in metrics["compression"]["codecs"] if p["codec"] == name))
+    (smallest_jpeg,) = quoted(text, r"even at quality 5 its file is (\d+) bytes")
+    assert shows(smallest_jpeg, codec(metrics, "JPEG", 5)["bytes_mean"])
+    within = metrics["compression"]["operating_points"]
+    for code in (2, 8, 32):
+        pca = within[f"PCA, code of {code}"]["best_psnr_within_256_bits"]
+        for kind in ("deeper feedforward AE", "convolutional AE"):
+            assert within[f"{kind}, code of {code}"]["best_psnr_within_256_bits"] > pca  # "every autoencoder beats PCA"
+
+
+def test_section_12_quotes_the_run(notebook, metrics):
+    codes, pixels = quoted(section(notebook, 12), r"classify about (\d+)% of the test images correctly, more than the "
+                                                  r"([\d.]+)% of the raw 784 pixels")
+    for model in ("feedforward", "cnn"):
+        assert abs(float(codes) - 100 * quality(metrics, model, 32)["knn_accuracy"]) <= 1
+        assert quality(metrics, model, 32)["knn_accuracy"] > quality(metrics, "pixels", 784)["knn_accuracy"]
+    assert shows(pixels, 100 * quality(metrics, "pixels", 784)["knn_accuracy"])
+    assert quality(metrics, "feedforward", 32)["probe_accuracy"] < quality(metrics, "cnn", 32)["probe_accuracy"]
+
+
+def test_sections_13_to_15_quote_the_run(notebook, metrics):
+    denoising, anomaly, vae = metrics["denoising"], metrics["anomaly"], metrics["vae"]
+    noisy, denoised, gain = quoted(section(notebook, 13), r"PSNR drops to ([\d.]+) dB.*?reaches ([\d.]+) dB, ([\d.]+) dB "
+                                                          r"above the original CNN")
+    assert shows(noisy, denoising["psnr_noisy"]) and shows(denoised, denoising["psnr_denoised"])
+    assert shows(gain, denoising["psnr_denoised"] - denoising["psnr_plain_cnn"])
+    text = section(notebook, 14)
+    auc, share, recall, precision, all_classes = quoted(
+        text, r"the ROC-AUC is ([\d.]+), so a random test bag scores above a random other test image (\d+)% of the "
+              r"time\. At the threshold chosen from training images alone it flags (\d+)% of the bags with a "
+              r"precision of ([\d.]+)\..*reaches an AUC of only ([\d.]+)")
+    assert shows(auc, anomaly["roc_auc"]) and shows(share, 100 * anomaly["roc_auc"])
+    assert shows(recall, 100 * anomaly["recall"]) and shows(precision, anomaly["precision"])
+    assert shows(all_classes, anomaly["roc_auc_trained_on_all_classes"])
+    by_class = json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"]
+    table = re.findall(r"^\| ([A-Za-z/ -]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", text, re.MULTILINE)
+    assert len(table) == len(by_class) == 10
+    for name, *shown in table:
+        row = next(row for row in by_class if row["held_out_class"] == name)
+        expected = [row["roc_auc"], row["roc_auc_trained_on_all_classes"], row["precision"], row["recall"]]
+        assert all(map(shows, shown, expected)), name
+    ours, plain = quoted(section(notebook, 15), r"test MSE ([\d.]+) against ([\d.]+) here")
+    assert shows(ours, vae["mse"]) and shows(plain, vae["mse_plain_autoencoder"])
+
+
+def test_the_summary_quotes_the_run(notebook, metrics):
+    text = markdown(notebook)
+    text = text[text.index("## Summary"):text.index("## Under the hood")]
+    quoted_ratio, gain = quoted(text, r"true MAE per image is ([\d.]+) times it .* by at least (\d+)% in MSE")
+    assert shows(quoted_ratio, metrics["models"]["feedforward"]["mae_mean"] /
+                 metrics["models"]["feedforward"]["original_metric_mean"])
+    assert shows(gain, min(gains_over_pca(metrics)))
+    size, psnr, webp, floor = quoted(text, r"takes about (\d+) bytes per image for (\d+) dB, where WebP needs (\d+) bytes.*"
+                                           r"the codes stop at about (\d+) dB")
+    point = quantized(metrics, "feedforward", 32, 4)
+    assert shows(size, point["entropy_bits"] / 8) and shows(psnr, point["psnr"])
+    assert shows(webp, codec(metrics, "WEBP", 0)["bytes_mean"])
+    assert shows(floor, quantized(metrics, "feedforward", 32, 8)["psnr"])
+    (accuracy,) = quoted(text, r"classify (\d+)% of the test images")
+    assert shows(accuracy, 100 * quality(metrics, "feedforward", 32)["knn_accuracy"])
+    noisy, denoised = quoted(text, r"from ([\d.]+) dB to ([\d.]+) dB")
+    assert shows(noisy, metrics["denoising"]["psnr_noisy"]) and shows(denoised, metrics["denoising"]["psnr_denoised"])
+    (auc,) = quoted(text, r"ROC-AUC of ([\d.]+)")
+    assert shows(auc, metrics["anomaly"]["roc_auc"])

@@ -1,0 +1,70 @@
+"""The README is a newcomer's page: short, a picture the notebook made at the top, and every number it quotes is the
+committed run's (the results table is held to results/ by tests/test_seeds.py)."""
+
+import json
+import re
+
+import pytest
+
+from notebook import ROOT, read_notebook, shows
+
+README = (ROOT / "README.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    return json.loads((ROOT / "results" / "metrics.json").read_text())
+
+
+def test_it_is_at_most_150_lines_without_a_history_of_runs():
+    assert len(README.splitlines()) <= 150
+    assert not re.search(r"Zen \d|AVX-512|AVX512", README), "CPU models and histories belong in benchmarks/"
+
+
+def test_it_opens_with_a_picture_that_the_notebook_saves():
+    (picture,) = re.findall(r"!\[[^\]]+\]\((results/[\w-]+)\.png\)", README[:1500])
+    assert (ROOT / f"{picture}.png").is_file()
+    name = picture.removeprefix("results/")
+    assert any(f'save_as="{name}"' in cell.source for cell in read_notebook().cells if cell.cell_type == "code")
+
+
+def test_its_settings_table_lists_every_setting_the_notebook_reads():
+    code = "\n".join(cell.source for cell in read_notebook().cells if cell.cell_type == "code")
+    read = set(re.findall(r'read_\w+\("((?:AUTOENCODERS|FASHION_MNIST)_\w+)"', code))
+    listed = set(re.findall(r"^\| `(\w+)` \|", README, re.MULTILINE))
+    assert read and read == listed
+
+
+def finding(pattern: str) -> tuple[str, ...]:
+    found = re.search(pattern, " ".join(README.split()))
+    assert found, f"the README no longer says {pattern!r}"
+    return tuple(group.rstrip(".") for group in found.groups())
+
+
+def test_its_findings_quote_the_committed_run(metrics):
+    ff = metrics["models"]["feedforward"]
+    (ratio,) = finding(r"the true MAE is ([\d.]+) times it for the feedforward model")
+    assert shows(ratio, ff["mae_mean"] / ff["original_metric_mean"])
+    study = {(row["model"], row["original"], row["code_size"]): row["mse"] for row in metrics["code_size_study"]}
+    gains = [100 * (1 - mse / study["pca", False, code]) for (model, _, code), mse in study.items()
+             if model != "pca" and code in (2, 8, 32)]
+    (gain,) = finding(r"every autoencoder beats PCA, by at least (\d+)% in MSE")
+    assert shows(gain, min(gains))
+    point = next(p for p in metrics["compression"]["quantized"]
+                 if (p["method"], p["code_size"], p["bits_per_number"]) == ("feedforward", 32, 4))
+    webp = next(p for p in metrics["compression"]["codecs"] if (p["codec"], p["quality"]) == ("WEBP", 0))
+    size, webp_size = finding(r"takes about (\d+) bytes per image, where WebP needs (\d+)")
+    assert shows(size, point["entropy_bits"] / 8) and shows(webp_size, webp["bytes_mean"])
+    knn = next(row["knn_accuracy"] for row in metrics["code_quality"]["rows"]
+               if (row["model"], row["original"], row["code_size"]) == ("feedforward", False, 32))
+    (accuracy,) = finding(r"learned without labels classify ([\d.]+)% of the test images")
+    assert shows(accuracy, 100 * knn)
+    noisy, denoised, auc = finding(r"from ([\d.]+) to ([\d.]+) dB; held-out bags are detected with a ROC-AUC of ([\d.]+)")
+    assert shows(noisy, metrics["denoising"]["psnr_noisy"]) and shows(denoised, metrics["denoising"]["psnr_denoised"])
+    assert shows(auc, metrics["anomaly"]["roc_auc"])
+
+
+def test_its_test_command_is_the_first_line_of_the_sh_block_under_tests():
+    # .ci/run runs exactly this line.
+    section = README[README.index("## Tests"):]
+    assert section[section.index("```sh") + len("```sh"):].strip().splitlines()[0] == "pytest"
