@@ -1,6 +1,6 @@
 """The whole notebook in full mode once per seed: how much every headline number moves from one seed to the next.
 
-    nohup python experiments/seeds.py > seeds.log 2>&1 &   # seeds 0-4: about 2 hours on a 2-core CPU
+    nohup python experiments/seeds.py > seeds.log 2>&1 &   # seeds 0-4: about 2 h 40 min on a 2-core CPU
     python experiments/seeds.py --seeds 5 6                  # other seeds
 
 Each seed runs the notebook itself (nbclient, a fresh kernel, AUTOENCODERS_SEED=<seed>, full mode, training from

@@ -87,7 +87,8 @@ def test_it_holds_five_full_mode_seeds(seeds):
 def test_every_seed_records_the_machine_and_the_code_that_made_it(seeds):
     for seed, run in seeds["runs"].items():
         machine = run["machine"]
-        assert {"cpu", "cpu_capability", "torch", "numpy", "scikit_learn", "pillow", "device"} <= machine.keys(), seed
+        recorded = {"cpu", "cpu_threads", "cpu_capability", "torch", "numpy", "scikit_learn", "pillow", "device"}
+        assert recorded <= machine.keys(), seed
         assert all(isinstance(machine[key], str) and machine[key] for key in ("cpu", "cpu_capability", "torch")), seed
         assert re.fullmatch(r"[0-9a-f]{64}", run["notebook_code_sha256"]), seed
 
@@ -167,6 +168,14 @@ def test_the_notebooks_seed_table_shows_seeds_json(seeds, committed_metrics):
     (cell,) = tagged_cells(read_notebook(), "seed-table")
     assert cell.cell_type == "markdown"  # written from the committed file: Colab has no results/seeds.json
     assert seed_table(cell.source, seeds, committed_metrics) == []
+    # It says which machines made the seeds, and claims no bit-identity beyond them.
+    text = " ".join(cell.source.split())
+    assert "records the machine of every seed" in text and "not bit for bit" in text
+    machines = {tuple(run["machine"][key] for key in ("cpu_threads", "cpu", "cpu_capability", "torch"))
+                for run in seeds["runs"].values()}
+    if len(machines) == 1:
+        ((threads, cpu, capability, torch_version),) = machines
+        assert f"a {threads}-core {cpu} CPU with {capability} and PyTorch {torch_version}" in text
 
 
 def spread_table_mismatches(markdown: str, seeds: dict, committed_metrics: dict) -> list[str]:

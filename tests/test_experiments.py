@@ -1,0 +1,38 @@
+"""experiments/README.md quotes what the experiment scripts wrote into results/: the original's own pipeline over
+five seeds, and the anomaly detector with every class held out in turn (the seed study: tests/test_seeds.py)."""
+
+import json
+import re
+
+from notebook import ROOT, shows
+
+
+def readme_section(heading: str) -> str:
+    text = " ".join((ROOT / "experiments" / "README.md").read_text().split())
+    start = text.index(f"## {heading}")
+    end = text.find("## ", start + 3)
+    return text[start:end if end != -1 else None]
+
+
+def test_the_original_pipelines_spread_is_what_original_pipeline_py_wrote():
+    result = json.loads((ROOT / "results" / "original_pipeline-feedforward.json").read_text())
+    runs = result["runs"].values()
+    text = readme_section("The original's own pipeline")
+    found = re.search(r"the original metric per image came out from ([\d.]+) to ([\d.]+) and the true MAE from "
+                      r"([\d.]+) to ([\d.]+)", text)
+    assert found, "experiments/README.md no longer quotes the original pipeline's range"
+    for (low, high), key in zip([found.group(1, 2), found.group(3, 4)], ("original_metric_mean", "mae_mean")):
+        assert shows(low, min(run[key] for run in runs)) and shows(high, max(run[key] for run in runs)), key
+    assert f"torch {result['torch'].split('+')[0]}" in text and f"seeds 0 to {len(runs) - 1}" in text
+    assert result["cpu_capability"] in text.replace("AVX-512", "AVX512")
+
+
+def test_the_held_out_classes_are_what_anomaly_by_class_py_wrote():
+    by_class = {row["held_out_class"]: row["roc_auc"]
+                for row in json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"]}
+    found = re.search(r"Bags stand out \(ROC-AUC ([\d.]+)\), ankle boots and trousers less \(([\d.]+), ([\d.]+)\); "
+                      r"shirts, sneakers and pullovers are barely told apart from the rest \(([\d.]+), ([\d.]+), ([\d.]+)\)",
+                      readme_section("Every class held out in turn"))
+    assert found, "experiments/README.md no longer quotes the held-out classes' ROC-AUC"
+    for shown, name in zip(found.groups(), ["Bag", "Ankle boot", "Trouser", "Shirt", "Sneaker", "Pullover"]):
+        assert shows(shown, by_class[name]), name
