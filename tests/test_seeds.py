@@ -139,6 +139,52 @@ def test_every_spread_is_recomputed_from_the_runs(seeds):
             assert values == history[-10:] and len(history) == 30
 
 
+def study_mse(run: dict, model: str, code: int, original: bool = False) -> float:
+    return next(row["mse"] for row in run["code_size_study"]
+                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
+def judged(run: dict, model: str, code: int, original: bool = False) -> dict:
+    return next(row for row in run["code_quality"]["rows"]
+                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
+# What the notebook concludes "in all five seeds", as experiments/README.md lists it: conclusion -> (section, test on
+# one seed's reproducible numbers).
+CONCLUSIONS = {
+    "The CNN beats the feedforward model on all three errors": (7, lambda run: all(
+        run["models"]["cnn"][key] < run["models"]["feedforward"][key]
+        for key in ("original_metric_mean", "mae_mean", "mse"))),
+    "Every autoencoder beats PCA at the same code size": (8, lambda run: all(
+        study_mse(run, model, code, original) < study_mse(run, "pca", code)
+        for model, original in [("feedforward", False), ("cnn", False)] for code in (2, 8, 32))
+        and study_mse(run, "feedforward", 2, True) < study_mse(run, "pca", 2)),
+    "The deeper feedforward model has the lowest error at 2, 8 and 32 numbers": (8, lambda run: all(
+        study_mse(run, "feedforward", code) < study_mse(run, "cnn", code) for code in (2, 8, 32))
+        and study_mse(run, "feedforward", 2) < study_mse(run, "feedforward", 2, True)),
+    "5 nearest neighbours and the probe do better on either 32-number code than on the pixels": (12, lambda run: all(
+        judged(run, model, 32)[key] > judged(run, "pixels", 784)[key]
+        for model in ("feedforward", "cnn") for key in ("knn_accuracy", "probe_accuracy"))),
+    "At 32 numbers the deeper feedforward model reconstructs better than the convolutional one, and probes worse":
+        (12, lambda run: study_mse(run, "feedforward", 32) < study_mse(run, "cnn", 32)
+         and judged(run, "feedforward", 32)["probe_accuracy"] < judged(run, "cnn", 32)["probe_accuracy"]),
+    "The VAE reconstructs worse than the plain model with its layers": (15, lambda run: (
+        run["vae"]["mse"] > run["models"]["feedforward"]["mse"])),
+}
+
+
+def test_the_conclusions_hold_in_every_seed_as_experiments_readme_says(seeds):
+    text = (ROOT / "experiments" / "README.md").read_text()
+    rows = markdown_table_rows(text[text.index("| Conclusion |"):])
+    assert [row["Conclusion"] for row in rows] == list(CONCLUSIONS)
+    for row in rows:
+        section, holds = CONCLUSIONS[row["Conclusion"]]
+        count = sum(holds(run["reproducible"]) for run in seeds["runs"].values())
+        assert row["Section"] == str(section)
+        assert row["Seeds in which it holds"] == f"{count} of {len(seeds['runs'])}", row["Conclusion"]
+        assert count == len(seeds["runs"]), f"{row['Conclusion']}: the notebook says in all seeds"
+
+
 def test_every_target_is_three_standard_deviations_inside_its_limit(seeds):
     # A fresh CI run is one more sample: it must not be able to miss a target by chance.
     margins = [target_margins(run["reproducible"]) for run in seeds["runs"].values()]
@@ -235,3 +281,7 @@ def test_the_readme_results_table_shows_the_committed_run_and_the_seeds(seeds, c
                                       "mean ± std") == []
     published = [row["Published by the original"] for row in rows if row["Published by the original"]]
     assert published == ["8.11", "3.29"]
+    machines = {(run["machine"]["cpu_threads"], run["machine"]["cpu_capability"]) for run in seeds["runs"].values()}
+    if len(machines) == 1:  # the README names no CPU model, only what decides the last digits
+        ((threads, capability),) = machines
+        assert f"all on one {threads}-core CPU with {capability}" in " ".join(readme.split())
