@@ -141,6 +141,18 @@ def reproducible_numbers(metrics: dict) -> dict:
     }
 
 
+def study_row(metrics: dict, model: str, code: int, original: bool = False) -> dict:
+    """The code-size study's row of a model at a code size, in a metrics file or a seed's reproducible numbers."""
+    return next(row for row in metrics["code_size_study"]
+                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
+def code_quality_row(metrics: dict, model: str, code: int, original: bool = False) -> dict:
+    """Section 12's row of a representation (a model's codes at a code size, PCA's, or the pixels)."""
+    return next(row for row in metrics["code_quality"]["rows"]
+                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
 def study_label(row: dict) -> str:
     """A code-size study row (or code-quality row) named by its model, e.g. 'feedforward-original-2', 'cnn-8'."""
     return f"{row['model']}{'-original' if row['original'] else ''}-{row['code_size']}"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from notebook import ROOT, read_notebook, shows
+from notebook import ROOT, code_quality_row, read_notebook, shows, study_row
 from prose import numbers_in, paragraphs, summary
 
 
@@ -72,13 +72,8 @@ def quoted(text: str, pattern: str) -> tuple[str, ...]:
     return tuple(group.rstrip(".") for group in found.groups())  # a number that ends a sentence
 
 
-def study(metrics, model, code, original=False):
-    return next(row for row in metrics["code_size_study"]
-                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
-
-
 def gains_over_pca(metrics) -> list[float]:
-    return [100 * (1 - study(metrics, model, code, original)["mse"] / study(metrics, "pca", code)["mse"])
+    return [100 * (1 - study_row(metrics, model, code, original)["mse"] / study_row(metrics, "pca", code)["mse"])
             for model, code, original in [("feedforward", 2, True), ("feedforward", 2, False), ("cnn", 2, False),
                                           ("feedforward", 8, False), ("cnn", 8, False), ("feedforward", 32, False),
                                           ("cnn", 32, False)]]
@@ -93,11 +88,6 @@ def codec(metrics, name, quality):
     return next(point for point in metrics["compression"]["codecs"] if (point["codec"], point["quality"]) == (name, quality))
 
 
-def quality(metrics, model, code, original=False):
-    return next(row for row in metrics["code_quality"]["rows"]
-                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
-
-
 def test_section_7_quotes_the_run(notebook, metrics):
     # The table of section 7 is the notebook's own output; its prose quotes only the seed table (tests/test_seeds.py).
     ratio = metrics["models"]["feedforward"]["mae_mean"] / metrics["models"]["feedforward"]["original_metric_mean"]
@@ -108,12 +98,12 @@ def test_section_7_quotes_the_run(notebook, metrics):
 def test_section_8_quotes_the_run(notebook, metrics):
     low, high = quoted(section(notebook, 8), r"beats PCA at the same code size, by (\d+) to (\d+)% in MSE")
     assert shows(low, min(gains_over_pca(metrics))) and shows(high, max(gains_over_pca(metrics)))
-    best_at_2 = min(study(metrics, model, 2, original)["mse"] for model, original in
+    best_at_2 = min(study_row(metrics, model, 2, original)["mse"] for model, original in
                     [("feedforward", True), ("feedforward", False), ("cnn", False)])
     (gain,) = quoted(section(notebook, 8), r"a better architecture at 2 numbers gains (\d+)%")
     assert shows(gain, 100 * (1 - best_at_2 / metrics["models"]["feedforward"]["mse"]))
-    deeper = [study(metrics, "feedforward", code)["mse"] for code in (2, 8, 32)]
-    assert all(row < study(metrics, "cnn", code)["mse"] for row, code in zip(deeper, (2, 8, 32)))
+    deeper = [study_row(metrics, "feedforward", code)["mse"] for code in (2, 8, 32)]
+    assert all(row < study_row(metrics, "cnn", code)["mse"] for row, code in zip(deeper, (2, 8, 32)))
 
 
 def test_section_11_quotes_the_run(notebook, metrics):
@@ -146,10 +136,10 @@ def test_section_12_quotes_the_run(notebook, metrics):
     codes, pixels = quoted(section(notebook, 12), r"classify about (\d+)% of the test images correctly, more than the "
                                                   r"([\d.]+)% of the raw 784 pixels")
     for model in ("feedforward", "cnn"):
-        assert abs(float(codes) - 100 * quality(metrics, model, 32)["knn_accuracy"]) <= 1
-        assert quality(metrics, model, 32)["knn_accuracy"] > quality(metrics, "pixels", 784)["knn_accuracy"]
-    assert shows(pixels, 100 * quality(metrics, "pixels", 784)["knn_accuracy"])
-    assert quality(metrics, "feedforward", 32)["probe_accuracy"] < quality(metrics, "cnn", 32)["probe_accuracy"]
+        assert abs(float(codes) - 100 * code_quality_row(metrics, model, 32)["knn_accuracy"]) <= 1
+        assert code_quality_row(metrics, model, 32)["knn_accuracy"] > code_quality_row(metrics, "pixels", 784)["knn_accuracy"]
+    assert shows(pixels, 100 * code_quality_row(metrics, "pixels", 784)["knn_accuracy"])
+    assert code_quality_row(metrics, "feedforward", 32)["probe_accuracy"] < code_quality_row(metrics, "cnn", 32)["probe_accuracy"]
 
 
 def test_sections_13_to_15_quote_the_run(notebook, metrics):
@@ -191,7 +181,7 @@ def test_the_summary_quotes_the_run(notebook, metrics):
     assert shows(webp, codec(metrics, "WEBP", 0)["bytes_mean"])
     assert shows(floor, quantized(metrics, "feedforward", 32, 8)["psnr"])
     (accuracy,) = quoted(text, r"classify (\d+)% of the test images")
-    assert shows(accuracy, 100 * quality(metrics, "feedforward", 32)["knn_accuracy"])
+    assert shows(accuracy, 100 * code_quality_row(metrics, "feedforward", 32)["knn_accuracy"])
     noisy, denoised = quoted(text, r"from ([\d.]+) dB to ([\d.]+) dB")
     assert shows(noisy, metrics["denoising"]["psnr_noisy"]) and shows(denoised, metrics["denoising"]["psnr_denoised"])
     (auc,) = quoted(text, r"ROC-AUC of ([\d.]+)")

@@ -13,12 +13,14 @@ from notebook import (
     ROOT,
     SEED_TABLE_METRICS,
     SEED_TABLE_ROWS,
+    code_quality_row,
     headline_numbers,
     markdown_table_rows,
     read_notebook,
     reproducible_numbers,
     shows,
     spread_cell_mismatches,
+    study_row,
     tagged_cells,
 )
 from targets import SAFETY_IN_STANDARD_DEVIATIONS, target_margins
@@ -140,13 +142,7 @@ def test_every_spread_is_recomputed_from_the_runs(seeds):
 
 
 def study_mse(run: dict, model: str, code: int, original: bool = False) -> float:
-    return next(row["mse"] for row in run["code_size_study"]
-                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
-
-
-def judged(run: dict, model: str, code: int, original: bool = False) -> dict:
-    return next(row for row in run["code_quality"]["rows"]
-                if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+    return study_row(run, model, code, original)["mse"]
 
 
 # What the notebook concludes "in all five seeds", as experiments/README.md lists it: conclusion -> (section, test on
@@ -163,11 +159,11 @@ CONCLUSIONS = {
         study_mse(run, "feedforward", code) < study_mse(run, "cnn", code) for code in (2, 8, 32))
         and study_mse(run, "feedforward", 2) < study_mse(run, "feedforward", 2, True)),
     "5 nearest neighbours and the probe do better on either 32-number code than on the pixels": (12, lambda run: all(
-        judged(run, model, 32)[key] > judged(run, "pixels", 784)[key]
+        code_quality_row(run, model, 32)[key] > code_quality_row(run, "pixels", 784)[key]
         for model in ("feedforward", "cnn") for key in ("knn_accuracy", "probe_accuracy"))),
     "At 32 numbers the deeper feedforward model reconstructs better than the convolutional one, and probes worse":
         (12, lambda run: study_mse(run, "feedforward", 32) < study_mse(run, "cnn", 32)
-         and judged(run, "feedforward", 32)["probe_accuracy"] < judged(run, "cnn", 32)["probe_accuracy"]),
+         and code_quality_row(run, "feedforward", 32)["probe_accuracy"] < code_quality_row(run, "cnn", 32)["probe_accuracy"]),
     "The VAE reconstructs worse than the plain model with its layers": (15, lambda run: (
         run["vae"]["mse"] > run["models"]["feedforward"]["mse"])),
 }
