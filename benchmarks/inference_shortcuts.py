@@ -4,8 +4,8 @@ them, and with the computation of the PyTorch modules they subclass, alternately
     python benchmarks/inference_shortcuts.py
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/inference_shortcuts.py   # the AVX2 code paths
 
-For the original CNN and the code-size study's convolutional model (code of 32 numbers), untrained, it times the
-notebook's own evaluation (`reconstruct`, `reconstruction_errors`, `summarize_errors`, executed from its definition
+For the original CNN, the one model whose layers have the shortcuts (the code-size study's convolutional model used
+them too until its design changed to strided convolutions), untrained, it times the notebook's own evaluation (`reconstruct`, `reconstruction_errors`, `summarize_errors`, executed from its definition
 cells) both ways, checks that both give the same reconstructions bit for bit, and prints the medians.
 """
 
@@ -16,8 +16,7 @@ import time
 import torch
 from speed import notebook_and_images, use_module_computation  # this folder is on the path when a script in it runs
 
-MODELS = {"CNN": lambda notebook: notebook["make_cnn_autoencoder"](),
-          "conv study model, code 32": lambda notebook: notebook["make_conv_autoencoder"](32)}
+MODELS = {"CNN": lambda notebook: notebook["make_cnn_autoencoder"]()}
 
 
 def main():

@@ -7,7 +7,9 @@ Each seed runs the notebook itself (nbclient, a fresh kernel, AUTOENCODERS_SEED=
 scratch) in a folder of its own under --work, so each run writes its results/ and checkpoints/ there, never over
 the committed ones, and stores its executed notebook beside them. A seed whose folder already holds the metrics of
 a full run of the same notebook code (the SHA-256 of its code cells) with that seed is not run again, whatever
-machine made it: an interrupted study loses at most the seed it was on, and may be finished on another machine.
+machine made it, so a study may be finished on another machine. A seed interrupted on this machine, with this code,
+is resumed: the models it had finished training are loaded from its checkpoints (the same weights bit for bit as
+training them again), so an interrupted study loses at most the model it was training.
 
 Then it writes results/seeds.json: for every seed the machine that ran it (CPU, its vector instructions, the
 versions of PyTorch, NumPy, scikit-learn and Pillow, as the notebook records them in its metrics file), the
@@ -19,9 +21,10 @@ libraries; tests/test_seeds.py says how close it must be otherwise.
 """
 
 import argparse
-import hashlib
 import json
 import os
+import platform
+import shutil
 import statistics
 import sys
 import time
@@ -33,15 +36,15 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from notebook import NOTEBOOK_PATH, headline_numbers, last_epochs_original_metric, reproducible_numbers
+from notebook import (
+    NOTEBOOK_PATH,
+    headline_numbers,
+    last_epochs_original_metric,
+    notebook_code_fingerprint,
+    reproducible_numbers,
+)
 
 DEFAULT_WORK = ROOT / "experiments" / "seed-runs"
-
-
-def notebook_code_fingerprint(path: Path = NOTEBOOK_PATH) -> str:
-    """SHA-256 of the notebook's code cells: what decides its numbers (its prose and outputs do not)."""
-    code = "\n\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
-    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def finished_metrics(folder: Path, seed: int) -> dict | None:
@@ -57,11 +60,47 @@ def finished_metrics(folder: Path, seed: int) -> dict | None:
     return metrics
 
 
-def run_notebook(folder: Path, seed: int) -> dict:
-    """Execute the notebook in `folder` (its working directory) with this seed; returns the metrics it wrote."""
+def this_machine() -> dict:
+    """What decides the last digits of a run: checkpoints of an interrupted run are reused only on the same."""
+    info = Path("/proc/cpuinfo").read_text().split("\n\n")[0] if Path("/proc/cpuinfo").is_file() else ""
+    cpu = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in info.splitlines())}
+    return {"cpu": [cpu.get(key, "") for key in ("model name", "cpu family", "model")],
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "python": platform.python_version()}
+
+
+def started_here(folder: Path) -> bool:
+    """Whether `folder` holds an interrupted run of this notebook code, started on this machine."""
+    path = folder / "started.json"
+    return path.is_file() and json.loads(path.read_text()) == {
+        "notebook_code_sha256": notebook_code_fingerprint(), "machine": this_machine()}
+
+
+def prepare_folder(folder: Path) -> bool:
+    """Whether to resume the run in `folder`; if not, what an earlier run left there is removed first."""
     folder.mkdir(parents=True, exist_ok=True)
+    if started_here(folder):
+        return True
+    for stale in ("checkpoints", "results", "run.json"):
+        shutil.rmtree(folder / stale) if (folder / stale).is_dir() else (folder / stale).unlink(missing_ok=True)
+    (folder / "started.json").write_text(json.dumps(
+        {"notebook_code_sha256": notebook_code_fingerprint(), "machine": this_machine()}) + "\n")
+    return False
+
+
+def run_notebook(folder: Path, seed: int) -> dict:
+    """Execute the notebook in `folder` (its working directory) with this seed; returns the metrics it wrote.
+
+    Every model is trained from scratch, except that a run interrupted on this machine with this code is resumed:
+    the checkpoints it finished are loaded (they hold exactly what training them again would give, bit for bit),
+    and the rest is trained."""
+    resume = prepare_folder(folder)
+    if resume:
+        finished = sorted(path.stem for path in (folder / "checkpoints").glob("*.pt"))
+        print(f"seed {seed}: resuming an interrupted run of this code on this machine; reusing {finished}", flush=True)
     notebook = nbformat.read(NOTEBOOK_PATH, as_version=4)
-    environment = {"AUTOENCODERS_SEED": str(seed), "AUTOENCODERS_QUICK": "0", "AUTOENCODERS_RETRAIN": "1"}
+    environment = {"AUTOENCODERS_SEED": str(seed), "AUTOENCODERS_QUICK": "0",
+                   "AUTOENCODERS_RETRAIN": "0" if resume else "1"}
     for name in ("AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_CHECKPOINT_DIR", "AUTOENCODERS_DATA_DIR"):
         os.environ.pop(name, None)  # the defaults, relative to the folder: results/, checkpoints/, data/
     os.environ.update(environment)

@@ -5,6 +5,7 @@ process; cells that load data or train are not. Outputs are read from the notebo
 """
 
 import contextlib
+import hashlib
 import io
 import itertools
 import re
@@ -18,6 +19,12 @@ NOTEBOOK_PATH = ROOT / "autoencoders.ipynb"
 
 def read_notebook(path: Path = NOTEBOOK_PATH) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
+
+
+def notebook_code_fingerprint(path: Path = NOTEBOOK_PATH) -> str:
+    """SHA-256 of a notebook's code cells: what decides its numbers (its prose and outputs do not)."""
+    code = "\n\n".join(cell.source for cell in read_notebook(path).cells if cell.cell_type == "code")
+    return hashlib.sha256(code.encode()).hexdigest()
 
 
 def tagged_cells(notebook: nbformat.NotebookNode, tag: str) -> list[nbformat.NotebookNode]:
@@ -121,8 +128,9 @@ def table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str
     return problems
 
 
-NOT_REPRODUCIBLE = {"train_seconds", "from_checkpoint"}  # timings, and where the weights came from
+NOT_REPRODUCIBLE = {"train_seconds", "elapsed_seconds", "from_checkpoint"}  # timings, and where the weights came from
 APPLICATIONS = ("denoising", "anomaly", "vae")  # the sections on what autoencoders are for
+RESULT_SECTIONS = ("models", "code_size_study", "per_class_mae", "compression", "code_quality", *APPLICATIONS)
 
 
 def reproducible_numbers(metrics: dict) -> dict:
@@ -151,6 +159,10 @@ def code_quality_row(metrics: dict, model: str, code: int, original: bool = Fals
     """Section 12's row of a representation (a model's codes at a code size, PCA's, or the pixels)."""
     return next(row for row in metrics["code_quality"]["rows"]
                 if (row["model"], row["code_size"], row["original"]) == (model, code, original))
+
+
+# Section 12's codes of 2 numbers, as (model, code size, original): the study's models and PCA.
+TWO_NUMBER_CODES = [("feedforward", 2, True), ("feedforward", 2, False), ("cnn", 2, False), ("pca", 2, False)]
 
 
 def study_label(row: dict) -> str:
@@ -243,6 +255,8 @@ def code_quality_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict
             if not shows(shown[column], row[key])]
 
 
+# What the original's README published (its metric only): (model, key) -> the figure as it printed it.
+PUBLISHED = {("feedforward", "original_metric_mean"): "8.11", ("cnn", "original_metric_mean"): "3.29"}
 SEED_TABLE_ROWS = {"Feedforward": "feedforward", "CNN": "cnn"}
 SEED_TABLE_METRICS = {"original metric per image": "original_metric_mean", "true MAE per image": "mae_mean",
                       "MSE per pixel": "mse"}

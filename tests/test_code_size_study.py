@@ -1,13 +1,14 @@
 """The comparison at equal code size: PCA is computed correctly, and the study's numbers are consistent."""
 
 import itertools
+import json
 
 import numpy as np
 import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from notebook import code_size_table_mismatches
+from notebook import ROOT, code_size_table_mismatches
 
 STUDY_KEYS = {"model", "original", "code_size", "mse", "mae_mean", "parameters", "train_seconds"}
 
@@ -69,3 +70,20 @@ def test_the_notebooks_pca_agrees_with_scikit_learn(notebook, data_root):
         pca = PCA(n_components=code, svd_solver="full").fit(fit.flatten(1).double().numpy())
         theirs = np.clip(pca.inverse_transform(pca.transform(held_out.flatten(1).double().numpy())), 0, 1)
         np.testing.assert_allclose(ours.flatten(1).numpy(), theirs, atol=1e-4)
+
+
+# A convolutional autoencoder as UvA's deep learning tutorial 9 builds one, with its 32 and 64 channels (the study's
+# model has 24 and 48), trained with the notebook's recipe on a code of 32 numbers, seed 0: its test MSE after 4, 6,
+# 8, 10 and 12 epochs, as issue 26 measured it on an AMD Zen 5 (AVX-512). Re-running that design on this project's
+# Zen 3 (AVX2) gave 0.00820, 0.00743, 0.00710, 0.00687 and 0.00669.
+REFERENCE_CURVE_AT_32 = {4: 0.00820, 6: 0.00743, 8: 0.00708, 10: 0.00688, 12: 0.00667}
+
+
+def test_the_studys_convolutional_model_is_no_straw_man():
+    # Within 15% of the reference design at the same number of epochs, or it could not speak for convolutions.
+    metrics = json.loads((ROOT / "results" / "metrics.json").read_text())
+    row = next(row for row in metrics["code_size_study"] if (row["model"], row["code_size"], row["original"])
+               == ("cnn", 32, False))
+    assert row["epochs"] in REFERENCE_CURVE_AT_32
+    assert row["mse"] <= 1.15 * REFERENCE_CURVE_AT_32[row["epochs"]]
+    assert row["test_mse_by_epoch"][-1] == row["mse"]

@@ -154,10 +154,11 @@ def test_the_quick_run_measures_what_it_promises(quick_run):
     for (method, code), points in by_method.items():
         mses = [p["mse"] for p in sorted(points, key=lambda p: p["bits_per_number"])]
         # Once the levels are finer than the code's spread, the error settles at the unquantised model's and the
-        # rounding to levels can nudge it either way in its fifth digit (seen: 2e-5 at 6 against 8 bits, for a quick
-        # run's convolutional model after its one epoch); a coarser code must never be better by more than that.
+        # rounding to levels can nudge it either way in its fifth decimal (seen: 2e-5 at 6 against 8 bits, for a
+        # quick run's convolutional model after its one epoch, and 1e-5 for another design); a coarser code must
+        # never be better by more than that.
         for coarser, finer in itertools.pairwise(mses):
-            assert finer <= coarser * (1 + 1e-4), f"{method} {code}: the error does not fall as bits grow: {mses}"
+            assert finer <= coarser + 3e-5, f"{method} {code}: the error does not fall as bits grow: {mses}"
         assert mses[-1] <= 1.05 * points[0]["mse_unquantized"], f"{method} {code}: 8 bits lose more than 5%"
     assert {p["codec"] for p in compression["codecs"]} >= {"JPEG"}
     assert all(p["bits"] == 8 * p["bytes_mean"] for p in compression["codecs"])

@@ -10,6 +10,7 @@ from notebook import (
     ROOT,
     cell_text,
     code_quality_table_mismatches,
+    code_size_table_mismatches,
     compression_table_mismatches,
     denoising_table_mismatches,
     read_notebook,
@@ -37,8 +38,10 @@ def test_it_was_executed_top_to_bottom_without_errors(committed):
         assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:80]
 
 
-def test_it_has_the_metadata_colab_and_ruff_need(committed):
+def test_it_has_the_metadata_colab_ruff_and_jupyterlab_need(committed):
     assert committed.metadata["kernelspec"]["name"] == "python3"
+    # What JupyterLab writes: with anything else, merely opening the notebook marks it modified.
+    assert committed.metadata["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
     assert committed.metadata["language_info"]["name"] == "python"
     assert committed.metadata["accelerator"] == "GPU"
 
@@ -51,6 +54,10 @@ def test_it_ran_in_full_mode(committed):
 def test_its_table_shows_the_committed_metrics(committed, committed_metrics):
     assert committed_metrics["mode"] == "full"
     assert table_mismatches(committed, committed_metrics) == []
+
+
+def test_its_code_size_table_shows_the_committed_metrics(committed, committed_metrics):
+    assert code_size_table_mismatches(committed, committed_metrics) == []
 
 
 def test_its_denoising_table_shows_the_committed_metrics(committed, committed_metrics):
@@ -77,3 +84,11 @@ def test_its_page_shows_finished_progress_bars_and_no_widgets(committed):
     training = [cell for cell in code_cells if "train_or_load(" in cell.source and "def train_or_load" not in cell.source]
     assert len(training) == 6  # the original two models, the code-size study, denoising, anomaly detection, the VAE
     assert all("100%|" in cell_text(cell) for cell in training)
+
+
+def test_no_code_line_is_wider_than_the_editor_shows():
+    # pyproject.toml's line length, which tests/test_browser.py measures in JupyterLab's editor.
+    width = int(re.search(r"^line-length = (\d+)", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)[1])
+    code_cells = [cell for cell in read_notebook(NOTEBOOK_PATH).cells if cell.cell_type == "code"]
+    wide = [line for cell in code_cells for line in cell.source.splitlines() if len(line) > width]
+    assert wide == []

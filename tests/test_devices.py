@@ -100,3 +100,12 @@ def test_the_device_setting_picks_the_device(monkeypatch, value, expected):
     monkeypatch.setenv("AUTOENCODERS_DEVICE", value)
     notebook = load_definitions()
     assert notebook["DEVICE"].type == (expected or notebook["available_devices"]()[0])
+
+
+@pytest.mark.parametrize(("cuda", "mps", "expected"), [(True, True, "cuda"), (True, False, "cuda"),
+                                                       (False, True, "mps"), (False, False, "cpu")])
+def test_auto_prefers_an_nvidia_gpu_then_apples_then_the_cpu(monkeypatch, cuda, mps, expected):
+    notebook = load_definitions()
+    monkeypatch.setattr(notebook["torch"].cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(notebook["torch"].backends.mps, "is_available", lambda: mps)
+    assert notebook["pick_device"]("auto") == notebook["torch"].device(expected)

@@ -3,8 +3,12 @@ five seeds, and the anomaly detector with every class held out in turn (the seed
 
 import json
 import re
+import sys
 
 from notebook import ROOT, shows
+
+sys.path.insert(0, str(ROOT / "experiments"))
+import seeds  # experiments/ is not a package
 
 
 def readme_section(heading: str) -> str:
@@ -36,3 +40,21 @@ def test_the_held_out_classes_are_what_anomaly_by_class_py_wrote():
     assert found, "experiments/README.md no longer quotes the held-out classes' ROC-AUC"
     for shown, name in zip(found.groups(), ["Bag", "Ankle boot", "Trouser", "Shirt", "Sneaker", "Pullover"]):
         assert shows(shown, by_class[name]), name
+
+
+def test_an_interrupted_seed_is_resumed_only_with_this_code_on_this_machine(tmp_path):
+    folder = tmp_path / "seed-3"
+    (folder / "checkpoints").mkdir(parents=True)
+    (folder / "checkpoints" / "cnn-full.pt").write_bytes(b"from a run of other code")
+    assert seeds.prepare_folder(folder) is False  # no record of how it started: begun afresh
+    assert not (folder / "checkpoints").exists()
+    (folder / "checkpoints").mkdir()
+    (folder / "checkpoints" / "cnn-full.pt").write_bytes(b"finished by the run just started")
+    assert seeds.prepare_folder(folder) is True  # interrupted, then resumed with what it had finished
+    assert (folder / "checkpoints" / "cnn-full.pt").is_file()
+    started = json.loads((folder / "started.json").read_text())
+    for change in ({"notebook_code_sha256": "0" * 64}, {"machine": started["machine"] | {"cpu_capability": "AVX512"}}):
+        (folder / "started.json").write_text(json.dumps(started | change))
+        assert seeds.prepare_folder(folder) is False, change
+        assert not (folder / "checkpoints").exists()
+        (folder / "checkpoints").mkdir()

@@ -50,6 +50,9 @@ def test_its_findings_quote_the_committed_run(metrics):
              if model != "pca" and code in (2, 8, 32)]
     (gain,) = finding(r"every autoencoder beats PCA, by at least (\d+)% in MSE")
     assert shows(gain, min(gains))
+    finding(r"a convolutional autoencoder has the lowest error at 32 numbers, the deeper feedforward one at 2 and 8")
+    assert study["cnn", False, 32] < study["feedforward", False, 32]
+    assert all(study["feedforward", False, code] < study["cnn", False, code] for code in (2, 8))
     point = next(p for p in metrics["compression"]["quantized"]
                  if (p["method"], p["code_size"], p["bits_per_number"]) == ("feedforward", 32, 4))
     webp = next(p for p in metrics["compression"]["codecs"] if (p["codec"], p["quality"]) == ("WEBP", 0))

@@ -1,0 +1,315 @@
+"""The notebook as a person uses it: JupyterLab in a real browser (Debian's Chromium, driven by Playwright).
+
+Opened, it is not marked modified; Run All Cells runs every cell in quick mode without an error; the code-space
+explorer's sliders move its cross and redraw its picture; saved and reopened with the kernel gone, every training
+shows its finished progress line as text, and the only outputs that need the old kernel ("Error displaying widget")
+are the explorers' sliders, each under its picture. Screenshots of the top, a training cell, a figure and an explorer
+go to test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` (Debian's package) and
+`playwright` (PyPI); without them the test is skipped, except under CI, where .ci/run installs both.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from notebook import NOTEBOOK_PATH, ROOT, cell_text
+
+ARTIFACTS = Path(os.environ.get("AUTOENCODERS_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
+WINDOW = {"width": 1366, "height": 768}  # the commonest laptop screen; JupyterLab opens with its file browser
+# Chromium as a test runs it here: no sandbox as root, and none of its background connections (this machine has no
+# internet, and refuses them many at a time).
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update"]
+TOKEN = "autoencoders-browser-test"
+TRAINING_CELLS = 6  # the original two models, the code-size study, denoising, anomaly detection, the VAE
+EXPLORERS = 2  # sections 9 and 15
+WIDGET_ERROR = "Error displaying widget"
+# JupyterLab's own settings for the test's server: only its news prompt is turned off, which would cover part of the
+# screenshots.
+SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"}}
+
+
+def require(what: str, found: bool) -> None:
+    if not found:
+        message = f"{what} is not installed (.ci/run shows how to install it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium")
+    require("Chromium", path is not None)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def api(base: str, path: str, method: str = "GET"):
+    request = urllib.request.Request(f"{base}{path}", method=method, headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, local_copy):
+    """JupyterLab serving a copy of the notebook, with settings of its own and the notebook's quick mode."""
+    folder = tmp_path_factory.mktemp("lab")
+    shutil.copy(NOTEBOOK_PATH, folder / NOTEBOOK_PATH.name)
+    scratch = tmp_path_factory.mktemp("lab-scratch")
+    environment = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
+    environment |= {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_SEED": "0", "AUTOENCODERS_RETRAIN": "1",
+                    "AUTOENCODERS_RESULTS_DIR": str(scratch / "results"),
+                    "AUTOENCODERS_CHECKPOINT_DIR": str(scratch / "checkpoints"),
+                    "AUTOENCODERS_DATA_DIR": str(scratch / "data"), "FASHION_MNIST_DIR": str(local_copy),
+                    "JUPYTER_CONFIG_DIR": str(scratch / "config"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime")}
+    for name, settings in SETTINGS.items():
+        (scratch / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
+        (scratch / "settings" / name).write_text(json.dumps(settings))
+    port = free_port()
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
+               "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={folder}",
+               f"--LabServerApp.user_settings_dir={scratch / 'settings'}",
+               f"--LabServerApp.workspaces_dir={scratch / 'workspaces'}", "--allow-root"]
+    log = open(scratch / "jupyterlab.log", "w")  # noqa: SIM115 (open while the server runs)
+    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                api(base, "/api/status")
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"JupyterLab did not start: {(scratch / 'jupyterlab.log').read_text()[-2000:]}")
+        yield {"base": base, "folder": folder}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require("Playwright", False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def open_notebook(browser, lab):
+    page = browser.new_page(viewport=WINDOW)
+    page.goto(f"{lab['base']}/lab/tree/{NOTEBOOK_PATH.name}?token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell .cm-content", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
+                           "?.getAttribute('data-status') === 'idle'", timeout=120_000)
+    return page
+
+
+def is_marked_modified(page) -> bool:
+    page.wait_for_timeout(2000)  # whatever JupyterLab changes on opening, it has changed by now
+    return page.locator(".lm-TabBar-tab.jp-mod-dirty").count() > 0
+
+
+def menu(page, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).click()
+
+
+def prompts(page) -> list[str]:
+    return page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+
+
+def screenshot(page, name: str, locator=None) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    if locator is None:
+        page.screenshot(path=path)
+    else:
+        locator.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        page.screenshot(path=path)
+    return path
+
+
+def training_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and "train_or_load(" in cell.source
+            and "def train_or_load" not in cell.source]
+
+
+def explorer_cell(page, number: int = 0):
+    return page.locator(".jp-CodeCell", has_text="CodeSpaceExplorer(").filter(has_text=".show()").nth(number)
+
+
+PICTURE_SOURCE = """() => [...document.querySelectorAll('.jp-CodeCell')]
+    .filter(cell => cell.textContent.includes('CodeSpaceExplorer(') && cell.textContent.includes('.show()'))[0]
+    .querySelector('.jp-OutputArea-output img')?.src"""  # a redrawn picture is a new element
+
+
+def move_the_explorer(page) -> dict:
+    """Press the right arrow key on the first explorer's first slider five times: how far the slider went, how long
+    the picture took to change each time, and a screenshot."""
+    cell = explorer_cell(page)
+    cell.scroll_into_view_if_needed()
+    handle = cell.locator(".widget-slider .noUi-handle").first
+    handle.wait_for(timeout=60_000)
+    first_picture, first_value = page.evaluate(PICTURE_SOURCE), handle.get_attribute("aria-valuenow")
+    handle.focus()
+    times = []
+    for _ in range(5):
+        picture = page.evaluate(PICTURE_SOURCE)
+        start = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"old => ({PICTURE_SOURCE})() !== old", arg=picture, polling="raf", timeout=10_000)
+        times.append(time.perf_counter() - start)
+    return {"changed": page.evaluate(PICTURE_SOURCE) != first_picture, "value_before": first_value,
+            "value_after": handle.get_attribute("aria-valuenow"), "redraw_seconds": sorted(times),
+            "screenshot": screenshot(page, "explorer", cell)}
+
+
+def outputs_by_cell(page, saved: nbformat.NotebookNode) -> list[tuple[str, list[str]]]:
+    """Every code cell's source and the text of each of its outputs as the page shows them, once it shows all that
+    the saved notebook holds (each cell scrolled into view first, since JupyterLab renders what is on the screen, and
+    a widget's output reads "Loading widget..." until the widget manager has looked for its model)."""
+    found = []
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    expected = [len(cell.outputs) for cell in saved.cells if cell.cell_type == "code"]
+    page.wait_for_function("count => document.querySelectorAll('.jp-Notebook .jp-CodeCell').length === count",
+                           arg=len(expected), timeout=60_000)  # JupyterLab adds the cells in steps
+    for index, count in enumerate(expected):
+        cell = cells.nth(index)
+        cell.scroll_into_view_if_needed()
+        outputs = cell.locator(".jp-OutputArea-output")
+        for _ in range(100):
+            texts = outputs.all_text_contents()
+            if len(texts) == count and not any(text.startswith("Loading widget") for text in texts):
+                break
+            page.wait_for_timeout(100)
+        found.append((cell.locator(".jp-InputArea").text_content(), texts))
+    return found
+
+
+@pytest.fixture(scope="module")
+def saved_and_reopened(browser, lab):
+    """Open the notebook, Run All Cells, save it, shut the kernel down and reopen it: what each step showed."""
+    seen = {}
+    page = open_notebook(browser, lab)
+    seen["modified_on_opening"] = is_marked_modified(page)
+    start = time.perf_counter()
+    menu(page, "Run", "Run All Cells")
+    page.wait_for_function("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+                           ".every(prompt => /\\[\\d+\\]/.test(prompt.textContent))", timeout=900_000, polling=1000)
+    seen["run_seconds"] = time.perf_counter() - start
+    seen["prompts"] = prompts(page)
+    seen["explorer"] = move_the_explorer(page)
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')", timeout=60_000)
+    seen["saved"] = nbformat.read(lab["folder"] / NOTEBOOK_PATH.name, as_version=4)
+    page.close()
+    for session in api(lab["base"], "/api/sessions"):
+        api(lab["base"], f"/api/sessions/{session['id']}", method="DELETE")  # shuts its kernel down
+    assert api(lab["base"], "/api/kernels") == []
+    page = open_notebook(browser, lab)
+    seen["modified_on_reopening"] = is_marked_modified(page)
+    page.wait_for_timeout(3000)  # the widget manager gives up on missing models within a second or two
+    seen["reopened_outputs"] = outputs_by_cell(page, seen["saved"])
+    seen["screenshots"] = [
+        screenshot(page, "top"),
+        screenshot(page, "training", page.locator(".jp-OutputArea-output", has_text=re.compile(r": 100%\|")).first),
+        screenshot(page, "figure", page.locator(".jp-RenderedImage img").nth(2)),
+    ]
+    page.close()
+    return seen
+
+
+def test_opening_the_notebook_does_not_mark_it_modified(saved_and_reopened):
+    assert not saved_and_reopened["modified_on_opening"]
+    assert not saved_and_reopened["modified_on_reopening"]
+
+
+def test_run_all_cells_runs_every_cell_without_an_error(saved_and_reopened):
+    saved = saved_and_reopened["saved"]
+    code_cells = [cell for cell in saved.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code_cells] == list(range(1, len(code_cells) + 1))
+    assert len(saved_and_reopened["prompts"]) == len(code_cells)
+    for index, cell in enumerate(code_cells):
+        outputs = cell.get("outputs", [])
+        assert not [o for o in outputs if o.output_type == "error"], f"code cell {index}: {cell.source[:80]}"
+        assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], cell.source[:80]
+
+
+def test_the_saved_notebook_keeps_each_finished_progress_line_as_text(saved_and_reopened):
+    training = training_cells(saved_and_reopened["saved"])
+    assert len(training) == TRAINING_CELLS
+    for cell in training:
+        assert not [o for o in cell.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        bars = [line for line in cell_text(cell).splitlines() if "%|" in line]
+        assert bars and all(re.search(r": 100%\|█+\| (\d+)/\1 \[", bar) for bar in bars), bars
+
+
+def test_reopened_without_its_kernel_only_the_explorers_sliders_need_it(saved_and_reopened):
+    cells = saved_and_reopened["reopened_outputs"]
+    finished = [source for source, outputs in cells if any(re.search(r": 100%\|█+\|", text) for text in outputs)]
+    assert len(finished) == TRAINING_CELLS, [(s[:60], o) for s, o in cells if "train_or_load(" in s]
+    needing_the_kernel = [(source, outputs) for source, outputs in cells if any(WIDGET_ERROR in o for o in outputs)]
+    assert len(needing_the_kernel) == EXPLORERS, [(s[:60], o) for s, o in cells if "Explorer(" in s]
+    for source, outputs in needing_the_kernel:
+        assert "CodeSpaceExplorer(" in source and ".show()" in source, source
+        # Its picture first, as text "" (an image), then the printed line... only the sliders' output shows the error.
+        assert [WIDGET_ERROR in output for output in outputs] == [False, True], outputs
+    assert all(path.stat().st_size > 10_000 for path in saved_and_reopened["screenshots"])
+
+
+def test_the_explorers_sliders_move_its_cross_and_redraw_its_picture(saved_and_reopened):
+    explorer = saved_and_reopened["explorer"]
+    assert explorer["changed"]
+    assert float(explorer["value_after"]) > float(explorer["value_before"])
+    print(f"redrawn {len(explorer['redraw_seconds'])} times, after "
+          + ", ".join(f"{seconds * 1000:.0f}" for seconds in explorer["redraw_seconds"]) + " ms")
+
+
+def test_a_code_line_of_the_notebook_fits_the_editor(browser, lab):
+    # ruff's line length (pyproject.toml) is what JupyterLab's editor shows in this window, file browser open.
+    line_length = int(re.search(r"^line-length = (\d+)", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)[1])
+    page = open_notebook(browser, lab)
+    # JupyterLab renders a cell's editor when the cell comes into view and may replace it while the notebook settles,
+    # so the measurement is retried until an editor with a laid-out line is there.
+    visible = page.wait_for_function("""() => {
+        const scroller = document.querySelector('.jp-CodeCell .cm-scroller');
+        const line = scroller?.querySelector('.cm-content .cm-line');
+        if (!line) return null;
+        const content = line.parentElement;
+        const probe = document.createElement('span');
+        probe.textContent = 'x'.repeat(100);
+        line.appendChild(probe);
+        const width = probe.getBoundingClientRect().width / 100;
+        probe.remove();
+        if (!(width > 0)) return null;
+        const style = getComputedStyle(content);
+        const gutters = scroller.querySelector('.cm-gutters')?.offsetWidth || 0;
+        return (scroller.clientWidth - gutters - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)) / width;
+    }""", timeout=60_000).json_value()
+    assert page.viewport_size == WINDOW
+    page.close()
+    assert line_length + 1 <= visible < line_length + 5, f"the editor shows {visible:.1f} characters"

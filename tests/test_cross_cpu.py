@@ -1,0 +1,70 @@
+"""What another CPU changes, as the README and section 7 say it, held to three full-mode runs of the same notebook code
+on three CPUs (results/cross-cpu/): the committed run of 05b81b4 on an AMD Zen 4 (AVX-512), and e69dcb5 on a Zen 5
+(AVX-512) and on a Zen 3 (AVX2 only). Between 05b81b4 and e69dcb5 no code that computes these numbers changed."""
+
+import json
+import re
+
+import pytest
+
+from notebook import ROOT, read_notebook, shows, tagged_cells
+
+RUNS = ROOT / "results" / "cross-cpu"
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {name: json.loads((RUNS / f"metrics-{name}.json").read_text())
+            for name in ("05b81b4-zen4-avx512", "e69dcb5-zen5-avx512", "e69dcb5-zen3-avx2")}
+
+
+def numbers(metrics: dict) -> dict:
+    """Every result that the three runs report alike: the original models' errors, the code-size study, the
+    applications (no timings)."""
+    models = {f"{model}.{key}": metrics["models"][model][key] for model in ("feedforward", "cnn")
+              for key in ("original_metric_mean", "mae_mean", "mse")}
+    study = {f"study.{row['model']}{'-original' if row['original'] else ''}-{row['code_size']}": row["mse"]
+             for row in metrics["code_size_study"]}
+    applications = {f"{section}.{key}": value for section in ("denoising", "anomaly", "vae")
+                    for key, value in metrics[section].items() if key != "train_seconds"}
+    return models | study | applications
+
+
+def relative(runs, key: str) -> float:
+    return numbers(runs["e69dcb5-zen5-avx512"])[key] / numbers(runs["e69dcb5-zen3-avx2"])[key] - 1
+
+
+def test_two_cpus_with_the_same_vector_instructions_give_the_same_numbers_bit_for_bit(runs):
+    assert numbers(runs["05b81b4-zen4-avx512"]) == numbers(runs["e69dcb5-zen5-avx512"])
+    assert runs["e69dcb5-zen5-avx512"]["machine"]["cpu_capability"] == "AVX512"
+    assert runs["e69dcb5-zen3-avx2"]["machine"]["cpu_capability"] == "AVX2"
+
+
+def test_other_vector_instructions_change_only_the_convolutional_models(runs):
+    avx512, avx2 = numbers(runs["e69dcb5-zen5-avx512"]), numbers(runs["e69dcb5-zen3-avx2"])
+    changed = sorted(key for key in avx512 if avx512[key] != avx2[key])
+    convolutional = ("cnn.", "study.cnn-", "denoising.")  # the original CNN, the study's, the denoiser
+    assert changed and all(key.startswith(convolutional) for key in changed), changed
+    assert not [key for key in avx512 if key.startswith(("feedforward.", "study.feedforward", "study.pca", "vae."))
+                and key in changed]
+
+
+def quoted_changes(text: str) -> tuple[str, str]:
+    found = re.search(r"the CNN's original metric by (\d+)% \(([\d.]+) against ([\d.]+)\) and its MSE by ([\d.]+)%",
+                      " ".join(text.split()))
+    assert found, "the text no longer quotes what other vector instructions change"
+    return found.groups()
+
+
+@pytest.mark.parametrize("where", ["README", "section 7"])
+def test_the_readme_and_section_7_quote_what_the_runs_show(runs, where):
+    if where == "README":
+        text = (ROOT / "README.md").read_text()
+    else:
+        (cell,) = tagged_cells(read_notebook(), "seed-table")
+        text = cell.source
+    original, avx2, avx512, mse = quoted_changes(text)
+    assert shows(original, 100 * relative(runs, "cnn.original_metric_mean"))
+    assert shows(avx2, runs["e69dcb5-zen3-avx2"]["models"]["cnn"]["original_metric_mean"])
+    assert shows(avx512, runs["e69dcb5-zen5-avx512"]["models"]["cnn"]["original_metric_mean"])
+    assert shows(mse, 100 * relative(runs, "cnn.mse"))
