@@ -5,8 +5,9 @@ them, and with the computation of the PyTorch modules they subclass, alternately
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/inference_shortcuts.py   # the AVX2 code paths
 
 For the original CNN, the one model whose layers have the shortcuts (the code-size study's convolutional model used
-them too until its design changed to strided convolutions), untrained, it times the notebook's own evaluation (`reconstruct`, `reconstruction_errors`, `summarize_errors`, executed from its definition
-cells) both ways, checks that both give the same reconstructions bit for bit, and prints the medians.
+them too until its design changed to strided convolutions), untrained, it times the notebook's own evaluation
+(`reconstruct`, `reconstruction_errors`, `summarize_errors`, executed from its definition cells) both ways, checks
+that both give the same reconstructions bit for bit, and prints the medians.
 """
 
 import argparse

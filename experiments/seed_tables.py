@@ -27,6 +27,7 @@ from notebook import (
     SEED_TABLE_METRICS,
     SEED_TABLE_ROWS,
     headline_numbers,
+    load_definitions,
     reproducible_numbers,
     tagged_cells,
 )
@@ -64,38 +65,34 @@ def tables() -> dict[str, str]:
     spreads, count = seeds["headline"], len(seeds["seeds"])
     found = {}
 
-    lines = [(f"| Model | Error | Seed 0 (this run) | {count} seeds: mean ± std | {count} seeds: min–max "
-              "| Spread (std / mean) | Published by the original |"), "|---|---|---|---|---|---|---|"]
-    for model_name, model in SEED_TABLE_ROWS.items():
-        for error_name, key in SEED_TABLE_METRICS.items():
-            name, spread = f"models.{model}.{key}", spreads[f"models.{model}.{key}"]
-            lines.append(f"| {model_name} | {error_name} | {shown(name, committed[name])} | {mean_std(name, spread)} "
-                         f"| {min_max(name, spread)} | {100 * spread['std'] / spread['mean']:.1f}% "
-                         f"| {PUBLISHED.get((model, key), '')} |")
-    found["seed table (section 7)"] = "\n".join(lines)
+    markdown_table = load_definitions()["markdown_table"]  # the notebook's own, so that its tables all look alike
 
-    lines = [f"| Model | Number | Published by the original | This rebuild (seed 0) | {count} seeds: mean ± std |",
-             "|---|---|---|---|---|"]
-    for model_name, model in SEED_TABLE_ROWS.items():
-        for row, (error_name, key) in enumerate(SEED_TABLE_METRICS.items()):
-            name = f"models.{model}.{key}"
-            label = f"{model_name}, code of {CODES[model]}" if row == 0 else ""
-            lines.append(f"| {label} | {error_name} | {PUBLISHED.get((model, key), '')} | {shown(name, committed[name])} "
-                         f"| {mean_std(name, spreads[name])} |")
-    found["results table (README)"] = "\n".join(lines)
+    rows = [[model_name, error_name, shown(name, committed[name]), mean_std(name, spreads[name]),
+             min_max(name, spreads[name]), f"{100 * spreads[name]['std'] / spreads[name]['mean']:.1f}%",
+             PUBLISHED.get((model, key), "")]
+            for model_name, model in SEED_TABLE_ROWS.items() for error_name, key in SEED_TABLE_METRICS.items()
+            for name in [f"models.{model}.{key}"]]
+    found["seed table (section 7)"] = markdown_table(
+        ["Model", "Error", "Seed 0 (this run)", f"{count} seeds: mean ± std", f"{count} seeds: min–max",
+         "Spread (std / mean)", "Published by the original"], rows)
 
-    lines = [f"| Number | Seed 0 (this run) | {count} seeds: mean ± std | {count} seeds: min–max |", "|---|---|---|---|"]
-    for row, name in README_SPREAD_ROWS.items():
-        lines.append(f"| {row} | {shown(name, committed[name])} | {mean_std(name, spreads[name])} "
-                     f"| {min_max(name, spreads[name])} |")
-    found["spread table (summary, experiments/README.md)"] = "\n".join(lines)
+    rows = [[f"{model_name}, code of {CODES[model]}" if row == 0 else "", error_name, PUBLISHED.get((model, key), ""),
+             shown(name, committed[name]), mean_std(name, spreads[name])]
+            for model_name, model in SEED_TABLE_ROWS.items()
+            for row, (error_name, key) in enumerate(SEED_TABLE_METRICS.items()) for name in [f"models.{model}.{key}"]]
+    found["results table (README)"] = markdown_table(
+        ["Model", "Number", "Published by the original", "This rebuild (seed 0)", f"{count} seeds: mean ± std"], rows)
 
-    lines = ["| Seed | CPU | vector instructions | PyTorch | NumPy | scikit-learn |", "|---|---|---|---|---|---|"]
-    for seed in seeds["seeds"]:
-        machine = seeds["runs"][str(seed)]["machine"]
-        lines.append(f"| {seed} | {machine['cpu']} | {machine['cpu_capability']} | {machine['torch']} "
-                     f"| {machine['numpy']} | {machine['scikit_learn']} |")
-    found["machines (experiments/README.md)"] = "\n".join(lines)
+    rows = [[row, shown(name, committed[name]), mean_std(name, spreads[name]), min_max(name, spreads[name])]
+            for row, name in README_SPREAD_ROWS.items()]
+    found["spread table (summary, experiments/README.md)"] = markdown_table(
+        ["Number", "Seed 0 (this run)", f"{count} seeds: mean ± std", f"{count} seeds: min–max"], rows)
+
+    machines = [seeds["runs"][str(seed)]["machine"] for seed in seeds["seeds"]]
+    found["machines (experiments/README.md)"] = markdown_table(
+        ["Seed", "CPU", "vector instructions", "PyTorch", "NumPy", "scikit-learn"],
+        [[seed, machine["cpu"], machine["cpu_capability"], machine["torch"], machine["numpy"], machine["scikit_learn"]]
+         for seed, machine in zip(seeds["seeds"], machines)])
 
     ranges = {model: [value for run in seeds["runs"].values() for value in run["last_epochs_original_metric"][model]]
               for model in ("feedforward", "cnn")}

@@ -27,6 +27,21 @@ def notebook_code_fingerprint(path: Path = NOTEBOOK_PATH) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+def editor_line_length() -> int:
+    """The widest code line the notebook may have: ruff's line length (pyproject.toml), which is what JupyterLab's
+    editor shows in tests/test_browser.py's window."""
+    return int(re.search(r"^line-length = (\d+)", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)[1])
+
+
+TRAINING_CELLS = 6  # the original two models, the code-size study, denoising, anomaly detection, the VAE
+
+
+def training_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The code cells that train models (each shows one progress bar per model)."""
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and "train_or_load(" in cell.source
+            and "def train_or_load" not in cell.source]
+
+
 def tagged_cells(notebook: nbformat.NotebookNode, tag: str) -> list[nbformat.NotebookNode]:
     return [cell for cell in notebook.cells if tag in cell.get("metadata", {}).get("tags", [])]
 

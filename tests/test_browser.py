@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from notebook import NOTEBOOK_PATH, ROOT, cell_text
+from notebook import NOTEBOOK_PATH, ROOT, TRAINING_CELLS, cell_text, editor_line_length, training_cells
 
 ARTIFACTS = Path(os.environ.get("AUTOENCODERS_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
 WINDOW = {"width": 1366, "height": 768}  # the commonest laptop screen; JupyterLab opens with its file browser
@@ -31,7 +31,6 @@ WINDOW = {"width": 1366, "height": 768}  # the commonest laptop screen; JupyterL
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update"]
 TOKEN = "autoencoders-browser-test"
-TRAINING_CELLS = 6  # the original two models, the code-size study, denoising, anomaly detection, the VAE
 EXPLORERS = 2  # sections 9 and 15
 WIDGET_ERROR = "Error displaying widget"
 # JupyterLab's own settings for the test's server: only its news prompt is turned off, which would cover part of the
@@ -151,11 +150,6 @@ def screenshot(page, name: str, locator=None) -> Path:
         page.wait_for_timeout(500)
         page.screenshot(path=path)
     return path
-
-
-def training_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [cell for cell in notebook.cells if cell.cell_type == "code" and "train_or_load(" in cell.source
-            and "def train_or_load" not in cell.source]
 
 
 def explorer_cell(page, number: int = 0):
@@ -291,7 +285,7 @@ def test_the_explorers_sliders_move_its_cross_and_redraw_its_picture(saved_and_r
 
 def test_a_code_line_of_the_notebook_fits_the_editor(browser, lab):
     # ruff's line length (pyproject.toml) is what JupyterLab's editor shows in this window, file browser open.
-    line_length = int(re.search(r"^line-length = (\d+)", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)[1])
+    line_length = editor_line_length()
     page = open_notebook(browser, lab)
     # JupyterLab renders a cell's editor when the cell comes into view and may replace it while the notebook settles,
     # so the measurement is retried until an editor with a laid-out line is there.

@@ -8,13 +8,16 @@ import pytest
 from notebook import (
     NOTEBOOK_PATH,
     ROOT,
+    TRAINING_CELLS,
     cell_text,
     code_quality_table_mismatches,
     code_size_table_mismatches,
     compression_table_mismatches,
     denoising_table_mismatches,
+    editor_line_length,
     read_notebook,
     table_mismatches,
+    training_cells,
 )
 from targets import target_failures
 
@@ -81,14 +84,14 @@ def test_its_page_shows_finished_progress_bars_and_no_widgets(committed):
         assert not [o for o in cell.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
         bars = [line for line in cell_text(cell).splitlines() if "%|" in line]
         assert all(re.search(r": 100%\|█+\| (\d+)/\1 \[", bar) for bar in bars), bars
-    training = [cell for cell in code_cells if "train_or_load(" in cell.source and "def train_or_load" not in cell.source]
-    assert len(training) == 6  # the original two models, the code-size study, denoising, anomaly detection, the VAE
+    training = training_cells(committed)
+    assert len(training) == TRAINING_CELLS
     assert all("100%|" in cell_text(cell) for cell in training)
 
 
 def test_no_code_line_is_wider_than_the_editor_shows():
     # pyproject.toml's line length, which tests/test_browser.py measures in JupyterLab's editor.
-    width = int(re.search(r"^line-length = (\d+)", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)[1])
+    width = editor_line_length()
     code_cells = [cell for cell in read_notebook(NOTEBOOK_PATH).cells if cell.cell_type == "code"]
     wide = [line for cell in code_cells for line in cell.source.splitlines() if len(line) > width]
     assert wide == []
