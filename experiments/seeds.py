@@ -1,6 +1,6 @@
 """The whole notebook in full mode once per seed: how much every headline number moves from one seed to the next.
 
-    nohup python experiments/seeds.py > seeds.log 2>&1 &   # seeds 0-4: about 2 h 40 min on a 2-core CPU
+    nohup python experiments/seeds.py > seeds.log 2>&1 &   # seeds 0-4: about 4 hours on a 2-core AMD Zen 3
     python experiments/seeds.py --seeds 5 6                  # other seeds
 
 Each seed runs the notebook itself (nbclient, a fresh kernel, AUTOENCODERS_SEED=<seed>, full mode, training from
@@ -18,6 +18,11 @@ fingerprint of the notebook code, the reproducible numbers of its metrics file (
 models; for every headline number (`headline_numbers`) its value per seed, mean, standard deviation (with n - 1),
 minimum and maximum. Seed 0 reproduces results/metrics.json bit for bit only on the same CPU with the same
 libraries; tests/test_seeds.py says how close it must be otherwise.
+
+The study is tied to seed 0's numbers, not to the fingerprint: a later change of the code that leaves those numbers
+bit for bit as they are (a title, a comment) keeps it valid, and tests/test_seeds.py checks that against the
+committed run (experiments/README.md). The fingerprint records what ran, and decides only which finished or
+interrupted seeds this script may reuse.
 """
 
 import argparse

@@ -2,8 +2,10 @@
 
 import json
 import re
+from datetime import datetime
 
 import pytest
+import torch
 
 from notebook import (
     NOTEBOOK_PATH,
@@ -15,6 +17,7 @@ from notebook import (
     compression_table_mismatches,
     denoising_table_mismatches,
     editor_line_length,
+    load_definitions,
     read_notebook,
     table_mismatches,
     training_cells,
@@ -95,3 +98,82 @@ def test_no_code_line_is_wider_than_the_editor_shows():
     code_cells = [cell for cell in read_notebook(NOTEBOOK_PATH).cells if cell.cell_type == "code"]
     wide = [line for cell in code_cells for line in cell.source.splitlines() if len(line) > width]
     assert wide == []
+
+
+# Trainings of one architecture in one run, on different images: (section of the metrics file, what it trains).
+SAME_ARCHITECTURE = {
+    "the original feedforward model": [("models.feedforward", "all training images"),
+                                       ("anomaly", "the training images of nine classes (section 14)")],
+    "the original CNN": [("models.cnn", "all training images"), ("denoising", "noisy training images (section 13)")],
+}
+TIME_AGREEMENT = 0.25  # a quiet run measured them within a few percent; a run beside other work, 2 times apart
+
+
+def seconds_per_training_image(metrics: dict, section: str, training_images: int) -> float:
+    result = metrics["models"][section.split(".")[1]] if section.startswith("models.") else metrics[section]
+    epochs = metrics["epochs"] if section.startswith("models.") else result["epochs"]
+    return result["train_seconds"] / (epochs * training_images)
+
+
+def training_set_sizes(metrics: dict, training_labels: torch.Tensor, class_names: list[str]) -> dict[str, int]:
+    held_out = class_names.index(metrics["anomaly"]["held_out_class"])
+    return {"models.feedforward": metrics["train_images"], "models.cnn": metrics["train_images"],
+            "denoising": metrics["train_images"], "anomaly": int((training_labels != held_out).sum())}
+
+
+def disturbed_trainings(metrics: dict, sizes: dict[str, int]) -> list[str]:
+    """Every pair of trainings of one architecture whose times per training image disagree by more than
+    TIME_AGREEMENT: the sign of a run that shared its CPU with other work (benchmarks/README.md, "A training that
+    shares its CPU"), whose times would mislead whoever reads them."""
+    problems = []
+    for architecture, trainings in SAME_ARCHITECTURE.items():
+        (first, first_images), (second, second_images) = trainings
+        times = [seconds_per_training_image(metrics, section, sizes[section]) for section in (first, second)]
+        if max(times) > (1 + TIME_AGREEMENT) * min(times):
+            problems.append(f"{architecture}: {1e6 * times[0]:.1f} µs per image trained on {first_images}, "
+                            f"{1e6 * times[1]:.1f} µs on {second_images}: was something else running?")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def training_sizes(committed_metrics, data_root) -> dict[str, int]:
+    """How many images each training of the committed run saw, from the training labels and the notebook's code."""
+    notebook = load_definitions()
+    _, labels = notebook["load_split"](data_root, train=True, device=torch.device("cpu"))
+    assert committed_metrics["train_images"] == len(labels)
+    return training_set_sizes(committed_metrics, labels, notebook["CLASS_NAMES"])
+
+
+def test_it_was_made_alone_on_its_machine(committed_metrics, training_sizes):
+    # Section 8 compares designs per second of training: those seconds must not include other people's work.
+    assert disturbed_trainings(committed_metrics, training_sizes) == []
+
+
+def test_a_run_that_shared_its_cpu_is_caught(committed_metrics, training_sizes):
+    sizes = training_sizes
+    assert sizes["anomaly"] == 54_000  # nine classes of 6,000
+    for section in ("models.feedforward", "anomaly", "models.cnn", "denoising"):
+        disturbed = json.loads(json.dumps(committed_metrics))
+        result = disturbed["models"][section.split(".")[1]] if "." in section else disturbed[section]
+        result["train_seconds"] *= 2  # as in 331f50f's committed run: 6.28 s per feedforward epoch against 3.09
+        (problem,) = disturbed_trainings(disturbed, sizes)
+        assert problem.startswith("the original feedforward model" if section in {"models.feedforward", "anomaly"}
+                                  else "the original CNN"), section
+
+
+def run_minutes(notebook) -> float:
+    """The wall time of a notebook's run, from its first code cell's start to its last one's end, as the cells'
+    execution metadata (which `jupyter execute` writes) records them."""
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    start = datetime.fromisoformat(code_cells[0].metadata.execution["iopub.execute_input"])
+    end = datetime.fromisoformat(code_cells[-1].metadata.execution["shell.execute_reply"])
+    return (end - start).total_seconds() / 60
+
+
+def test_section_one_states_how_long_this_run_took(committed, committed_metrics):
+    (setup,) = [cell for cell in committed.cells if cell.cell_type == "markdown" and cell.source.startswith("## 1.")]
+    text = " ".join(setup.source.split())
+    quoted = re.search(r"which took (\d+) minutes on a (\d+)-core CPU", text)
+    assert quoted, "section 1 no longer says how long the full run took"
+    assert abs(int(quoted[1]) - run_minutes(committed)) <= 0.5
+    assert int(quoted[2]) == committed_metrics["machine"]["cpu_threads"]
