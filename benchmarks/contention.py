@@ -24,7 +24,6 @@ batches timed), medians over the rounds; results/contention-<cpu capability>.jso
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -90,16 +89,18 @@ def run_setting(setting: str, alone_batches: int, beside_batches: int) -> dict:
 def report(result: dict) -> list[str]:
     """The table the benchmark prints, as benchmarks/README.md quotes it."""
     medians = result["median_seconds_per_epoch"]
-    columns = [f"{model}, {where}" for model in MODELS for where in ("alone", "beside a busy process")]
     lines = [(f"{result['cpu']} ({result['cpu_capability']}), torch {result['torch']}, seconds per 60,000-image "
               f"epoch, median of {result['rounds']} alternating rounds ({result['alone_batches']} batches alone, "
-              f"{result['beside_batches']} beside)"),
+              f"{result['beside_batches'] or 'none'} beside)"),
              (f"{'setting':26}{'CNN alone':>11}{'beside':>9}{'slowdown':>10}{'conv alone':>12}{'beside':>9}"
               f"{'slowdown':>10}")]
     for setting, seconds in medians.items():
-        cnn_alone, cnn_beside, conv_alone, conv_beside = (seconds.get(column, math.nan) for column in columns)
-        lines.append(f"{setting:26}{cnn_alone:11.1f}{cnn_beside:9.1f}{cnn_beside / cnn_alone:9.1f}x"
-                     f"{conv_alone:12.1f}{conv_beside:9.1f}{conv_beside / conv_alone:9.1f}x")
+        line = f"{setting:26}"
+        for model, widths in zip(MODELS, [(11, 9, 9), (12, 9, 9)]):
+            alone, beside = seconds[f"{model}, alone"], seconds.get(f"{model}, beside a busy process")
+            line += f"{alone:{widths[0]}.1f}" + (f"{'-':>{widths[1]}}{'-':>{widths[2] + 1}}" if beside is None else
+                                                 f"{beside:{widths[1]}.1f}{beside / alone:{widths[2]}.1f}x")
+        lines.append(line)
     return lines
 
 

@@ -173,7 +173,7 @@ def run_minutes(notebook) -> float:
 def test_section_one_states_how_long_this_run_took(committed, committed_metrics):
     (setup,) = [cell for cell in committed.cells if cell.cell_type == "markdown" and cell.source.startswith("## 1.")]
     text = " ".join(setup.source.split())
-    quoted = re.search(r"which took (\d+) minutes on a (\d+)-core CPU", text)
+    quoted = re.search(r"training images, (\d+) minutes on a (\d+)-core CPU", text)
     assert quoted, "section 1 no longer says how long the full run took"
     assert abs(int(quoted[1]) - run_minutes(committed)) <= 0.5
     assert int(quoted[2]) == committed_metrics["machine"]["cpu_threads"]

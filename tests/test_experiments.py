@@ -59,3 +59,16 @@ def test_an_interrupted_seed_is_resumed_only_with_this_code_on_this_machine(tmp_
         assert seeds.prepare_folder(folder) is False, change
         assert not (folder / "checkpoints").exists()
         (folder / "checkpoints").mkdir()
+
+
+def test_the_recipes_table_is_what_recipes_py_wrote():
+    # experiments/README.md shows every run of results/recipes-*.json beside the committed run's section 8.
+    sys.path.insert(0, str(ROOT / "experiments"))
+    import recipes
+
+    text = (ROOT / "experiments" / "README.md").read_text()
+    reference = json.loads((ROOT / "results" / "metrics.json").read_text())
+    paths = sorted((ROOT / "results").glob("recipes-*.json"))
+    assert paths, "no committed recipes measurements"
+    for path in paths:
+        assert "\n".join(recipes.report(json.loads(path.read_text()), reference)) in text, path.name
