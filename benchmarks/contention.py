@@ -25,7 +25,6 @@ batches timed), medians over the rounds; results/contention-<cpu capability>.jso
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -71,7 +70,7 @@ def measure(alone_batches: int, beside_batches: int) -> dict:
                 competitor.kill()
                 competitor.wait()
         seconds[f"{name}, alone"] = (before + epoch_seconds(model, alone_batches)) / 2
-    return {"seconds_per_epoch": seconds, "threads": torch.get_num_threads(),
+    return {"seconds_per_epoch": seconds, "threads": torch.get_num_threads(), "machine": notebook["MACHINE"],
             "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__}
 
 
@@ -136,11 +135,8 @@ def main():
                   + ", ".join(f"{k} {v:.1f} s" for k, v in measured[setting]["seconds_per_epoch"].items()), flush=True)
         rounds.append(measured)
     first = rounds[0][args.settings[0]]
-    info = Path("/proc/cpuinfo").read_text().split("\n\n")[0] if Path("/proc/cpuinfo").is_file() else ""
-    cpu = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in info.splitlines())}
     result = {
-        "cpu": f"{cpu.get('model name', platform.processor())} (family {cpu.get('cpu family')}, model "
-               f"{cpu.get('model')})",
+        "cpu": first["machine"]["cpu"],  # as the notebook records its machine
         "cpu_capability": first["cpu_capability"], "torch": first["torch"], "cores": os.cpu_count(),
         "alone_batches": args.alone_batches, "beside_batches": args.beside_batches, "rounds": args.rounds, "competitor": f"python -c '{BUSY_LOOP}' in a new session",
         "median_seconds_per_epoch": {

@@ -29,7 +29,10 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
 from speed import notebook_and_images
+
+from notebook import study_row
 
 RECIPE = re.compile(r"b(\d+)-lr([\d.e-]+)-(constant|onecycle)-(\d+)")
 MODEL = re.compile(r"(feedforward|cnn)-(\d+)")
@@ -52,7 +55,7 @@ def one_cycle_adam(total_steps: int):
     return OneCycleAdam
 
 
-def train(notebook: dict, kind: str, code: int, recipe: str, train_images, test_images) -> dict:
+def train(notebook: dict, kind: str, code: int, recipe: str, train_images, test_images, parameters: int) -> dict:
     batch, learning_rate, schedule, epochs = RECIPE.fullmatch(recipe).groups()
     batch, learning_rate, epochs = int(batch), float(learning_rate), int(epochs)
     torch.manual_seed(notebook["SEED"])
@@ -61,6 +64,9 @@ def train(notebook: dict, kind: str, code: int, recipe: str, train_images, test_
     else:
         model = notebook["make_conv_autoencoder"](code, channels=24)
     model = notebook["on_device"](model)
+    if notebook["count_parameters"](model) != parameters:  # the widths above are section 8's study cell's
+        raise RuntimeError(f"{kind}-{code} has {notebook['count_parameters'](model):,} parameters here and {parameters:,} "
+                           "in results/metrics.json: section 8 builds it otherwise now; update recipes.py to match")
     adam = torch.optim.Adam
     if schedule == "onecycle":
         torch.optim.Adam = one_cycle_adam(epochs * (len(train_images) // batch))
@@ -82,8 +88,7 @@ def report(record: dict, reference: dict) -> list[str]:
     lines = [f"{'model':16}{'recipe':28}{'test MSE':>10}{'vs section 8':>14}{'seconds':>9}{'vs section 8':>14}"]
     for run in record["runs"]:
         kind, code = MODEL.fullmatch(run["model"]).groups()
-        row = next(row for row in reference["code_size_study"]
-                   if (row["model"], row["code_size"], row["original"]) == (kind, int(code), False))
+        row = study_row(reference, kind, int(code))
         lines.append(f"{run['model']:16}{run['recipe']:28}{run['test_mse']:10.5f}"
                      f"{100 * (run['test_mse'] / row['mse'] - 1):+13.1f}%{run['seconds']:9.1f}"
                      f"{run['seconds'] / row['train_seconds']:13.2f}x")
@@ -108,10 +113,12 @@ def main():
     capability = torch.backends.cpu.get_cpu_capability()
     output = args.output or ROOT / "results" / f"recipes-{capability.lower()}.json"
     record = json.loads(output.read_text()) if output.is_file() else {"runs": []}
+    reference = json.loads((ROOT / "results" / "metrics.json").read_text())
     for model in args.models:
         kind, code = MODEL.fullmatch(model).groups()
         for recipe in args.recipes:
-            result = train(notebook, kind, int(code), recipe, train_images, test_images)
+            parameters = study_row(reference, kind, int(code))["parameters"]
+            result = train(notebook, kind, int(code), recipe, train_images, test_images, parameters)
             result |= {"machine": notebook["MACHINE"], "seed": notebook["SEED"],
                        "date": time.strftime("%Y-%m-%d %H:%M")}
             record["runs"].append(result)
