@@ -10,9 +10,10 @@ from torch import nn
 
 from notebook import load_definitions
 
-# The models built from these layers: the original CNN (also the denoiser's architecture). The code-size study's
+# The models built from these layers: the original CNN (also the denoiser's architecture), built from PyTorch's own
+# layers and given the shortcuts by `with_inference_shortcuts` (which `on_device` applies). The code-size study's
 # convolutional model has strided convolutions instead, and no shortcut.
-MODELS = {"CNN": lambda notebook: notebook["make_cnn_autoencoder"]()}
+MODELS = {"CNN": lambda notebook: notebook["with_inference_shortcuts"](notebook["make_cnn_autoencoder"]())}
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +35,26 @@ def test_the_fast_layers_are_the_modules_of_the_original(notebook):
     assert (transposed.in_channels, transposed.out_channels) == (32, 16)
     assert (transposed.kernel_size, transposed.stride, transposed.padding) == ((2, 2), (2, 2), (0, 0))
     cnn = notebook["make_cnn_autoencoder"]()
-    assert [type(layer).__name__ for layer in [*cnn.encoder, *cnn.decoder]] == [
-        "Conv2d", "MaxPool2x2", "ReLU", "Conv2d", "MaxPool2x2", "ReLU",
+    standard = [type(layer).__name__ for layer in [*cnn.encoder, *cnn.decoder]]
+    assert standard == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d",  # the original's layers, in its order
+                        "ConvTranspose2d", "ReLU", "ConvTranspose2d", "Sigmoid"]
+    parameters = [p.data_ptr() for p in cnn.parameters()]
+    random_state = torch.get_rng_state()
+    fast = notebook["with_inference_shortcuts"](cnn)
+    assert [type(layer).__name__ for layer in [*fast.encoder, *fast.decoder]] == [
+        "Conv2d", "ReLU", "MaxPool2x2", "Conv2d", "ReLU", "MaxPool2x2",
         "ConvTranspose2x2", "ReLU", "ConvTranspose2x2", "Sigmoid"]
+    # The same modules and parameters, and no random number drawn: the numbers of every later cell are unchanged.
+    assert [p.data_ptr() for p in fast.parameters()] == parameters
+    assert torch.equal(torch.get_rng_state(), random_state)
+
+
+def test_only_layers_with_the_shortcuts_settings_get_them(notebook):
+    others = nn.Sequential(nn.MaxPool2d(3), nn.MaxPool2d(2, stride=1), nn.MaxPool2d(2, ceil_mode=True),
+                           nn.ConvTranspose2d(4, 4, 3, stride=2), nn.ConvTranspose2d(4, 4, 2, stride=2, bias=False),
+                           nn.ConvTranspose2d(4, 4, 2, stride=2, groups=2), notebook["make_conv_autoencoder"](8, 8))
+    before = [type(module) for module in others.modules()]
+    assert [type(module) for module in notebook["with_inference_shortcuts"](others).modules()] == before
 
 
 @pytest.mark.parametrize("model_name", MODELS)
