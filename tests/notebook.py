@@ -9,6 +9,7 @@ import hashlib
 import io
 import itertools
 import re
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -56,14 +57,21 @@ def load_definitions() -> dict:
     return namespace
 
 
-def execute_in_process() -> dict:
+def execute_in_process(edits: dict[str, str] | None = None) -> dict:
     """Execute every code cell of the notebook top to bottom in this process (settings from the environment, figures
-    to matplotlib's current backend), for tests that watch what the code does from inside; returns the namespace."""
+    to matplotlib's current backend), for tests that watch what the code does from inside; returns the namespace.
+    `edits` changes the code first, as a reader would: each text to replace (it must occur exactly once) and its
+    replacement."""
+    cells = [cell for cell in read_notebook().cells if cell.cell_type == "code"]
+    sources = [cell.source for cell in cells]
+    for old, new in (edits or {}).items():
+        found = [i for i, source in enumerate(sources) if old in source]
+        assert len(found) == 1 and sources[found[0]].count(old) == 1, f"{old!r} is not in exactly one code cell"
+        sources[found[0]] = sources[found[0]].replace(old, new)
     namespace = {"__name__": "autoencoders_notebook"}
-    for index, cell in enumerate(read_notebook().cells):
-        if cell.cell_type == "code":
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(compile(cell.source, f"autoencoders.ipynb, cell {index}", "exec"), namespace)  # noqa: S102 (our own notebook)
+    for index, source in enumerate(sources):
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, f"autoencoders.ipynb, code cell {index}", "exec"), namespace)  # noqa: S102 (our own notebook)
     return namespace
 
 
@@ -246,9 +254,22 @@ def denoising_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -
     return problems
 
 
+# The compression table names methods as the notebook's figures do; the metrics file keeps the names it always had.
+METHOD_LABELS_IN_METRICS = {"Feedforward, deeper": "deeper feedforward AE", "Convolutional (UvA's design)": "convolutional AE",
+                            "WebP": "WEBP"}
+
+
+def metrics_method_name(label: str) -> str:
+    """The metrics file's name of a method as the compression table shows it, e.g. 'WebP' -> 'WEBP'."""
+    for shown, name in METHOD_LABELS_IN_METRICS.items():
+        if label == shown or label.startswith(shown + ", "):
+            return name + label[len(shown):]
+    return label
+
+
 def compression_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str]:
     """Every operating point of the displayed compression table that differs from the metrics file."""
-    table = {row["Method"]: row for row in displayed_table(notebook, "compression-table")}
+    table = {metrics_method_name(row["Method"]): row for row in displayed_table(notebook, "compression-table")}
     points = metrics["compression"]["operating_points"]
     problems = [] if table.keys() == points.keys() else [f"rows {sorted(table)} vs {sorted(points)}"]
     for name, point in points.items():
@@ -310,3 +331,12 @@ README_SPREAD_ROWS = {
     "VAE: KL term": "vae.kl",
     "VAE: test MSE": "vae.mse",
 }
+
+
+def run_minutes(notebook) -> float:
+    """The wall time of a notebook's run, from its first code cell's start to its last one's end, as the cells'
+    execution metadata (which `jupyter execute` writes) records them."""
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    start = datetime.fromisoformat(code_cells[0].metadata.execution["iopub.execute_input"])
+    end = datetime.fromisoformat(code_cells[-1].metadata.execution["shell.execute_reply"])
+    return (end - start).total_seconds() / 60

@@ -32,6 +32,8 @@ COMPARED = ("mae_mean", "mae_per_pixel", "mse")
 # The best 2-number code's MSE below the original feedforward model's, as a fraction. It was 10%; over the five seeds
 # the gain is 10.0 ± 2.0% (7.0% in one seed), so only 3% lies three standard deviations below the mean.
 MIN_GAIN_AT_CODE_2 = 0.03
+# Every autoencoder of section 8 must beat PCA at its code size: (model, code size, the original model?).
+STUDY_MODELS = [("feedforward", 2, True), *((model, code, False) for code in (2, 8, 32) for model in ("feedforward", "cnn"))]
 # Section 8's "which design wins depends on the code size": (code size, the model with the lower MSE, the other).
 WINNER_BY_CODE_SIZE = [(2, "feedforward", "cnn"), (8, "feedforward", "cnn"), (32, "cnn", "feedforward")]
 CLEAR_PSNR_GAIN_DB = 3.0  # "clearly less noisy": at least 3 dB, which halves the squared error
@@ -41,34 +43,49 @@ MIN_ROC_AUC = 0.90  # for the default held-out class, Bag
 SAFETY_IN_STANDARD_DEVIATIONS = 3
 
 
-def target_margins(metrics: dict) -> dict[str, float]:
-    """Every numeric target of a full-mode run as a margin: how far the run is inside its limit, in the limit's
-    units (negative: missed). Works on a metrics file and on its reproducible numbers alike."""
-    models, margins = metrics["models"], {}
+def target_checks(metrics: dict) -> dict:
+    """Every numeric target of a full-mode run, by name, as a function that returns its margin: how far the run is
+    inside its limit, in the limit's units (negative: missed). A function raises KeyError, StopIteration or
+    TypeError when the metrics lack what it needs. Works on a metrics file and on its reproducible numbers alike."""
+    checks = {}
+
+    def models() -> dict:  # looked up when a check runs, so that a missing key fails that check alone
+        return metrics["models"]
+
+    def study() -> list[dict]:
+        return metrics["code_size_study"]
+
+    def study_mse(model: str, code: int, original: bool = False) -> float:
+        return next(row["mse"] for row in study() if (row["model"], row["code_size"], row["original"])
+                    == (model, code, original))
+
     for model, limits in UPPER_LIMITS.items():
         for key, limit in limits.items():
-            margins[f"{model} {key} <= {limit}"] = limit - models[model][key]
+            checks[f"{model} {key} <= {limit}"] = lambda model=model, key=key, limit=limit: limit - models()[model][key]
     for key in COMPARED:
-        margins[f"the CNN beats the feedforward model on {key}"] = models["feedforward"][key] - models["cnn"][key]
-    study = metrics["code_size_study"]
-    pca = {row["code_size"]: row["mse"] for row in study if row["model"] == "pca"}
-    for row in study:
-        if row["model"] != "pca" and row["code_size"] < 28 * 28:
-            name = f"{row['model']}{' (original)' if row['original'] else ''} at code size {row['code_size']}"
-            margins[f"{name} beats PCA on MSE"] = pca[row["code_size"]] - row["mse"]
-    mse = {(row["model"], row["code_size"]): row["mse"] for row in study if not row["original"]}
+        checks[f"the CNN beats the feedforward model on {key}"] = (
+            lambda key=key: models()["feedforward"][key] - models()["cnn"][key])
+    for model, code, original in STUDY_MODELS:
+        name = f"{model}{' (original)' if original else ''} at code size {code}"
+        checks[f"{name} beats PCA on MSE"] = (lambda model=model, code=code, original=original:
+                                              study_mse("pca", code) - study_mse(model, code, original))
     for code, winner, other in WINNER_BY_CODE_SIZE:
-        margins[f"{winner} has a lower MSE than {other} at code size {code}"] = mse[other, code] - mse[winner, code]
-    best_at_2 = min(row["mse"] for row in study if row["code_size"] == 2 and row["model"] != "pca")
-    margins[f"the best MSE at code size 2 is {MIN_GAIN_AT_CODE_2:.0%} below the original feedforward model's"] = (
-        (1 - MIN_GAIN_AT_CODE_2) * models["feedforward"]["mse"] - best_at_2)
-    denoising, anomaly = metrics["denoising"], metrics["anomaly"]
-    margins[f"the denoised PSNR is {CLEAR_PSNR_GAIN_DB} dB above the noisy images'"] = (
-        denoising["psnr_denoised"] - denoising["psnr_noisy"] - CLEAR_PSNR_GAIN_DB)
-    margins["the denoised PSNR beats the original CNN's on the same noisy images"] = (
-        denoising["psnr_denoised"] - denoising["psnr_plain_cnn"])
-    margins[f"the ROC-AUC for held-out bags is at least {MIN_ROC_AUC}"] = anomaly["roc_auc"] - MIN_ROC_AUC
-    return margins
+        checks[f"{winner} has a lower MSE than {other} at code size {code}"] = (
+            lambda code=code, winner=winner, other=other: study_mse(other, code) - study_mse(winner, code))
+    checks[f"the best MSE at code size 2 is {MIN_GAIN_AT_CODE_2:.0%} below the original feedforward model's"] = (
+        lambda: (1 - MIN_GAIN_AT_CODE_2) * models()["feedforward"]["mse"]
+        - min(row["mse"] for row in study() if row["code_size"] == 2 and row["model"] != "pca"))
+    checks[f"the denoised PSNR is {CLEAR_PSNR_GAIN_DB} dB above the noisy images'"] = (
+        lambda: metrics["denoising"]["psnr_denoised"] - metrics["denoising"]["psnr_noisy"] - CLEAR_PSNR_GAIN_DB)
+    checks["the denoised PSNR beats the original CNN's on the same noisy images"] = (
+        lambda: metrics["denoising"]["psnr_denoised"] - metrics["denoising"]["psnr_plain_cnn"])
+    checks[f"the ROC-AUC for held-out bags is at least {MIN_ROC_AUC}"] = lambda: metrics["anomaly"]["roc_auc"] - MIN_ROC_AUC
+    return checks
+
+
+def target_margins(metrics: dict) -> dict[str, float]:
+    """Every numeric target's margin (see target_checks); the metrics must have everything the targets need."""
+    return {name: check() for name, check in target_checks(metrics).items()}
 
 
 def target_failures(metrics: dict) -> list[str]:
@@ -81,19 +98,26 @@ def target_failures(metrics: dict) -> list[str]:
         missing.append("code_quality")
     if missing:
         return [*failures, f"the metrics have no {', '.join(missing)}"]
-    failures += [f"{target}: missed by {-margin:.4g}" for target, margin in target_margins(metrics).items()
-                 if not margin >= 0]
+    for target, check in target_checks(metrics).items():
+        try:
+            margin = check()
+        except (KeyError, StopIteration, TypeError) as error:
+            what = f"the key {error}" if isinstance(error, KeyError) else "its row"
+            failures.append(f"{target}: cannot be checked, the metrics lack {what}")
+            continue
+        if not margin >= 0:
+            failures.append(f"{target}: missed by {-margin:.4g}")
     denoising, anomaly, vae = metrics["denoising"], metrics["anomaly"], metrics["vae"]
-    if denoising["noise_std"] != 0.3:
-        failures.append(f"denoising was measured with noise of std {denoising['noise_std']}, not the default 0.3")
-    if anomaly["held_out_class"] != "Bag":
-        failures.append(f"the anomaly detector held out {anomaly['held_out_class']}, not the default Bag")
+    if denoising.get("noise_std") != 0.3:
+        failures.append(f"denoising was measured with noise of std {denoising.get('noise_std')}, not the default 0.3")
+    if anomaly.get("held_out_class") != "Bag":
+        failures.append(f"the anomaly detector held out {anomaly.get('held_out_class')}, not the default Bag")
     unconverged = [study_label(row) for row in metrics.get("code_quality", {}).get("rows", [])
                    if not row.get("probe_converged")]
     if unconverged:
         failures.append(f"the linear probe did not converge on {', '.join(unconverged)}")
-    parts = [vae["test_loss"], vae["reconstruction"], vae["kl"], vae["mse"]]
-    if not all(math.isfinite(part) and part > 0 for part in parts):
+    parts = [vae.get(key) for key in ("test_loss", "reconstruction", "kl", "mse")]
+    if not all(isinstance(part, float) and math.isfinite(part) and part > 0 for part in parts):
         failures.append(f"the VAE's test loss, its parts and its MSE are not all finite and positive: {parts}")
     elif not math.isclose(vae["test_loss"], vae["reconstruction"] + vae["kl"], rel_tol=1e-9):
         failures.append(f"the VAE's test loss {vae['test_loss']} is not its reconstruction term plus its KL term")

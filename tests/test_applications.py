@@ -117,7 +117,6 @@ def test_the_vae_reconstructs_from_the_mean_code(notebook):
     torch.testing.assert_close(notebook["reconstruct"](vae, images), vae.decoder(mean).detach())
     test_loss = notebook["vae_test_loss"](vae, images)
     assert test_loss == notebook["vae_test_loss"](vae, images)  # its own generator: the same every time
-    assert test_loss["test_loss"] == pytest.approx(test_loss["reconstruction"] + test_loss["kl"], rel=1e-12)
 
 
 def test_the_metrics_file_has_every_application(quick_run):
@@ -166,9 +165,9 @@ def test_anomaly_detection_beats_chance(quick_run):
     assert anomaly["false_positive_rate"] < 0.05
 
 
-def test_the_vae_loss_parts_are_finite_and_add_up(quick_run):
+def test_the_vae_loss_parts_are_finite_and_positive(quick_run):
+    # What they are worth is recomputed from the VAE itself in tests/test_what_the_cells_feed_in.py.
     _, metrics = quick_run
     vae = metrics["vae"]
-    assert vae["kl"] > 0 and vae["reconstruction"] > 0
-    assert vae["test_loss"] == pytest.approx(vae["reconstruction"] + vae["kl"], rel=1e-12)
+    assert vae["kl"] > 0 and vae["reconstruction"] > 0 and math.isfinite(vae["test_loss"])
     assert 0 < vae["mse"] < 1

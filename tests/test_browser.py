@@ -1,10 +1,10 @@
 """The notebook as a person uses it: JupyterLab in a real browser (Debian's Chromium, driven by Playwright).
 
 Opened, it is not marked modified; Run All Cells runs every cell in quick mode without an error; the code-space
-explorer's sliders move its cross and redraw its picture; saved and reopened with the kernel gone, every training
+explorer's sliders move its cross and redraw its picture; every displayed equation is typeset; saved and reopened with the kernel gone, every training
 shows its finished progress line as text, and the only outputs that need the old kernel ("Error displaying widget")
-are the explorers' sliders, each under its picture. Screenshots of the top, a training cell, a figure and an explorer
-go to test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` (Debian's package) and
+are the explorers' sliders, each under its picture. Screenshots of the top, a training cell, the figures whose
+legibility was in question, every equation and an explorer go to test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` (Debian's package) and
 `playwright` (PyPI); without them the test is skipped, except under CI, where .ci/run installs both.
 """
 
@@ -233,8 +233,47 @@ def saved_and_reopened(browser, lab):
         screenshot(page, "training", page.locator(".jp-OutputArea-output", has_text=re.compile(r": 100%\|")).first),
         screenshot(page, "figure", page.locator(".jp-RenderedImage img").nth(2)),
     ]
+    seen["figures"] = {name: figure_as_shown(page, name, source) for name, source in FIGURES.items()}
+    seen["equations"] = equations_as_shown(page, seen["saved"])
     page.close()
     return seen
+
+
+# Figures whose legibility was in question, by the code that draws them: each is kept as a screenshot of itself.
+FIGURES = {"network-feedforward": "show_network(feedforward", "network-cnn": "show_network(cnn",
+           "training-curves": 'fig.suptitle("Test error while training', "rate-distortion": "What each bit buys",
+           "code-spaces": "each model's 2-D code space", "explorer-reopened": "CodeSpaceExplorer(feedforward"}
+
+
+def figure_as_shown(page, name: str, source: str) -> dict:
+    """A screenshot of the first image output of the code cell that holds `source`, and its width as shown against
+    the image's own."""
+    image = page.locator(".jp-CodeCell", has_text=source).first.locator(".jp-OutputArea-output img").first
+    image.scroll_into_view_if_needed()
+    image.wait_for(timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    image.screenshot(path=ARTIFACTS / f"figure-{name}.png")
+    shown, natural = image.evaluate("img => [img.getBoundingClientRect().width, img.naturalWidth]")
+    return {"shown_width": shown, "natural_width": natural, "screenshot": ARTIFACTS / f"figure-{name}.png"}
+
+
+def equations_as_shown(page, saved: nbformat.NotebookNode) -> list[dict]:
+    """Each markdown cell with a displayed equation, scrolled into view: whether MathJax typeset it, and a screenshot."""
+    found = []
+    for index, cell in enumerate(saved.cells):
+        if cell.cell_type == "markdown" and "$$" in cell.source:
+            element = page.locator(".jp-Notebook .jp-Cell").nth(index)
+            element.scroll_into_view_if_needed()
+            typeset = element.locator("mjx-container")
+            for _ in range(100):
+                if typeset.count():
+                    break
+                page.wait_for_timeout(100)
+            path = ARTIFACTS / f"equation-{len(found) + 1}.png"
+            element.screenshot(path=path)
+            found.append({"cell": cell.source[:40], "typeset": typeset.count(), "raw": "$$" in element.inner_text(),
+                          "screenshot": path})
+    return found
 
 
 def test_opening_the_notebook_does_not_mark_it_modified(saved_and_reopened):
@@ -307,3 +346,17 @@ def test_a_code_line_of_the_notebook_fits_the_editor(browser, lab):
     assert page.viewport_size == WINDOW
     page.close()
     assert line_length + 1 <= visible < line_length + 5, f"the editor shows {visible:.1f} characters"
+
+
+def test_the_figures_in_question_fit_the_notebook_and_are_kept_as_screenshots(saved_and_reopened):
+    figures = saved_and_reopened["figures"]
+    for name, figure in figures.items():
+        assert figure["screenshot"].stat().st_size > 5_000, name
+        # JupyterLab shrinks an image wider than its output area; tests/test_try_its.py sizes labels for 930 pixels.
+        assert figure["shown_width"] <= 940, (name, figure)
+
+
+def test_every_equation_is_typeset(saved_and_reopened):
+    equations = saved_and_reopened["equations"]
+    assert len(equations) >= 4  # the loss, the two absolute errors, PSNR, the VAE's loss
+    assert all(equation["typeset"] >= 1 and not equation["raw"] for equation in equations), equations

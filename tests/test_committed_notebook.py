@@ -2,7 +2,6 @@
 
 import json
 import re
-from datetime import datetime
 
 import pytest
 import torch
@@ -19,6 +18,7 @@ from notebook import (
     editor_line_length,
     load_definitions,
     read_notebook,
+    run_minutes,
     table_mismatches,
     training_cells,
 )
@@ -159,15 +159,6 @@ def test_a_run_that_shared_its_cpu_is_caught(committed_metrics, training_sizes):
         (problem,) = disturbed_trainings(disturbed, sizes)
         assert problem.startswith("the original feedforward model" if section in {"models.feedforward", "anomaly"}
                                   else "the original CNN"), section
-
-
-def run_minutes(notebook) -> float:
-    """The wall time of a notebook's run, from its first code cell's start to its last one's end, as the cells'
-    execution metadata (which `jupyter execute` writes) records them."""
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    start = datetime.fromisoformat(code_cells[0].metadata.execution["iopub.execute_input"])
-    end = datetime.fromisoformat(code_cells[-1].metadata.execution["shell.execute_reply"])
-    return (end - start).total_seconds() / 60
 
 
 def test_section_one_states_how_long_this_run_took(committed, committed_metrics):

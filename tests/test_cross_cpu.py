@@ -1,9 +1,10 @@
-"""What another CPU changes, as the README and section 7 say it, held to three full-mode runs of the same notebook code
+"""What another CPU changes, as the READMEs and section 7 say it, held to three full-mode runs of the same notebook code
 on three CPUs (results/cross-cpu/): the committed run of 05b81b4 on an AMD Zen 4 (AVX-512), and e69dcb5 on a Zen 5
 (AVX-512) and on a Zen 3 (AVX2 only). Between 05b81b4 and e69dcb5 no code that computes these numbers changed."""
 
 import json
 import re
+import statistics
 
 import pytest
 
@@ -56,15 +57,23 @@ def quoted_changes(text: str) -> tuple[str, str]:
     return found.groups()
 
 
-@pytest.mark.parametrize("where", ["README", "section 7"])
-def test_the_readme_and_section_7_quote_what_the_runs_show(runs, where):
-    if where == "README":
-        text = (ROOT / "README.md").read_text()
-    else:
-        (cell,) = tagged_cells(read_notebook(), "seed-table")
-        text = cell.source
-    original, avx2, avx512, mse = quoted_changes(text)
+@pytest.mark.parametrize("where", ["README.md", "experiments/README.md"])
+def test_the_readmes_quote_what_the_runs_show(runs, where):
+    original, avx2, avx512, mse = quoted_changes((ROOT / where).read_text())
     assert shows(original, 100 * relative(runs, "cnn.original_metric_mean"))
     assert shows(avx2, runs["e69dcb5-zen3-avx2"]["models"]["cnn"]["original_metric_mean"])
     assert shows(avx512, runs["e69dcb5-zen5-avx512"]["models"]["cnn"]["original_metric_mean"])
     assert shows(mse, 100 * relative(runs, "cnn.mse"))
+
+
+def test_section_7_says_another_cpu_moves_the_convolutional_numbers_within_the_spread_over_seeds(runs):
+    (cell,) = tagged_cells(read_notebook(), "seed-table")
+    assert ("Another kind of CPU moves the convolutional models' numbers slightly, within the spread over seeds"
+            in " ".join(cell.source.split()))
+    seeds = [numbers(run["reproducible"]) for run in
+             json.loads((ROOT / "results" / "seeds.json").read_text())["runs"].values()]
+    avx512, avx2 = numbers(runs["e69dcb5-zen5-avx512"]), numbers(runs["e69dcb5-zen3-avx2"])
+    changed = [key for key in avx512 if avx512[key] != avx2[key] and isinstance(avx2[key], float)]
+    assert changed
+    for key in changed:  # each change is smaller than the standard deviation of that number over the seeds
+        assert abs(avx512[key] - avx2[key]) < statistics.stdev(seed[key] for seed in seeds), key

@@ -62,3 +62,38 @@ def test_a_person_sees_one_output_redrawn_as_text_until_it_holds_the_finished_ba
 def test_the_notebook_uses_no_widget_progress_bar():
     code = "\n".join(cell.source for cell in read_notebook().cells if cell.cell_type == "code")
     assert "tqdm.auto" not in code and "tqdm.notebook" not in code
+
+
+def test_a_training_bar_moves_within_an_epoch_about_once_a_second():
+    # A full-mode epoch of the study's convolutional model takes about 40 s on a 2-core CPU; a bar that moved only
+    # between epochs would look hung. Here a fake clock advances 0.4 s per batch.
+    notebook = load_definitions()
+    now = [0.0]
+    notebook["time"] = types.SimpleNamespace(monotonic=lambda: now[0], perf_counter=lambda: now[0])
+    frames = []
+
+    def display(*objects, raw=False, display_id=None):
+        frames.append(objects[0]["text/plain"])
+        return types.SimpleNamespace(update=lambda bundle, raw=False: frames.append(bundle["text/plain"]))
+
+    notebook["display"] = display
+    notebook["get_ipython"] = shell_allowing_input(True)
+    progress = notebook["progress_bar"](total=2, desc="cnn-32", unit="epoch", mininterval=0)
+    for _ in range(2):
+        for _ in progress.through_epoch(list(range(30))):
+            now[0] += 0.4
+    progress.close()
+    within = [frame for frame in frames if re.search(r"\| [01]\.\d+/2 \[", frame)]
+    assert 8 <= len(within) <= 12  # 24 s of batches, a redraw at most once a second of them
+    assert frames[-1].startswith("cnn-32: 100%|██████████| 2/2 [")
+
+
+def test_a_bar_that_moved_within_epochs_still_finishes_on_whole_epochs(capsys):
+    notebook = load_definitions()
+    progress = notebook["progress_bar"](total=3, desc="vae", unit="epoch")
+    for _ in range(3):
+        for _ in progress.through_epoch(range(7)):
+            pass
+    progress.close()
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("vae: 100%|██████████| 3/3 [")

@@ -1,12 +1,17 @@
 """The README is a newcomer's page: short, a picture the notebook made at the top, and every number it quotes is the
 committed run's (the results table is held to results/ by tests/test_seeds.py)."""
 
+import base64
+import io
 import json
 import re
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from notebook import ROOT, read_notebook, shows
+from notebook import ROOT, read_notebook, run_minutes, shows
+from prose import summary
 
 README = (ROOT / "README.md").read_text()
 
@@ -71,3 +76,43 @@ def test_its_test_command_is_the_first_line_of_the_sh_block_under_tests():
     # .ci/run runs exactly this line.
     section = README[README.index("## Tests"):]
     assert section[section.index("```sh") + len("```sh"):].strip().splitlines()[0] == "pytest"
+
+
+def shown_png(cell) -> Image.Image:
+    (png,) = [output.data["image/png"] for output in cell.outputs if "image/png" in output.get("data", {})]
+    return Image.open(io.BytesIO(base64.b64decode(png)))
+
+
+def difference(saved: Image.Image, shown: Image.Image) -> float:
+    """Mean absolute difference of two pictures' grey levels (0 to 255), both scaled to one small size: the saved file
+    and the notebook's own output are drawn at different resolutions."""
+    size = (240, round(240 * shown.height / shown.width))
+    a, b = (np.asarray(picture.convert("L").resize(size, Image.LANCZOS), dtype=float) for picture in (saved, shown))
+    return float(np.abs(a - b).mean())
+
+
+def test_its_picture_is_the_figure_the_committed_run_showed():
+    (picture,) = re.findall(r"!\[[^\]]+\]\((results/[\w-]+)\.png\)", README[:1500])
+    name = picture.removeprefix("results/")
+    (cell,) = [cell for cell in read_notebook().cells if cell.cell_type == "code" and f'save_as="{name}"' in cell.source]
+    shown = shown_png(cell)
+    saved = Image.open(ROOT / f"{picture}.png")  # garbage bytes fail here
+    saved.load()
+    assert abs(saved.width / saved.height - shown.width / shown.height) < 0.02
+    assert difference(saved, shown) < 12
+    # The measure tells figures apart: every other figure the run saved differs from the one shown by far more.
+    others = [path for path in (ROOT / "results").glob("*.png") if path.stem != name]
+    assert others and all(difference(Image.open(path), shown) > 40 for path in others)
+
+
+def test_it_says_what_a_reader_spends():
+    notebook = read_notebook()
+    words, figures = finding(r"Reading it takes about half an hour \(([\d,]+) words of prose at 200 words a minute, "
+                             r"and (\d+) figures\)")
+    counted = summary(notebook)["words"]
+    assert abs(int(words.replace(",", "")) - counted) <= 100 and 20 <= counted / 200 <= 40
+    images = sum("image/png" in output.get("data", {}) for cell in notebook.cells if cell.cell_type == "code"
+                 for output in cell.outputs)
+    assert int(figures) == images
+    (minutes,) = finding(r"a full run takes (\d+) minutes alone on a 2-core CPU")
+    assert abs(int(minutes) - run_minutes(notebook)) <= 0.5
