@@ -37,7 +37,7 @@ def test_most_paragraphs_carry_three_numbers_or_fewer_and_the_prose_is_about_500
     counts = summary(notebook)
     assert counts["paragraphs_with_at_most_3_numbers"] >= 0.65
     assert counts["numbers_per_paragraph_mean"] <= 3
-    assert 4000 <= counts["words"] <= 5500
+    assert 4000 <= counts["words"] <= 5000
 
 
 # The commonest words of English prose: a paragraph of real sentences has many of them, filler text none.
