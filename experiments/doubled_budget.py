@@ -68,7 +68,7 @@ def report(record: dict, reference: dict) -> list[str]:
     and the winner at each code size on each budget."""
     runs = doubled_runs(record, reference)
     lines = [f"{'model':16}{'epochs':>8}{'test MSE':>10}{'epochs':>8}{'test MSE':>10}{'change':>9}"]
-    for (kind, code), run in sorted(runs.items(), key=lambda item: (item[0][1], item[0][0])):
+    for (kind, code), run in sorted(runs.items(), key=lambda item: (item[0][1], KINDS.index(item[0][0]))):
         epochs = study_row(reference, kind, code)["epochs"]
         first, second = run["test_mse_by_epoch"][epochs - 1], run["test_mse_by_epoch"][-1]
         lines.append(f"{kind}-{code:<{15 - len(kind)}}{epochs:8}{first:10.5f}{2 * epochs:8}{second:10.5f}"
@@ -76,10 +76,10 @@ def report(record: dict, reference: dict) -> list[str]:
     found = winners(record, reference)
     codes = sorted({code for _, code in found})
     lines.append("")
-    lines.append(f"{'budget (feedforward, convolutional epochs)':46}" + "".join(f"{f'code {code}':>16}" for code in codes))
+    lines.append(f"{'budget (feedforward, convolutional epochs)':44}" + "".join(f"{f'code {code}':>20}" for code in codes))
     for name, ff_epochs, cnn_epochs in budgets(reference):
-        lines.append(f"{f'{name} ({ff_epochs}, {cnn_epochs})':46}"
-                     + "".join(f"{NAMES[found[name, code]]:>16}" for code in codes))
+        lines.append(f"{f'{name} ({ff_epochs}, {cnn_epochs})':44}"
+                     + "".join(f"{NAMES[found[name, code]]:>20}" for code in codes))
     return lines
 
 

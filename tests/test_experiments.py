@@ -72,3 +72,12 @@ def test_the_recipes_table_is_what_recipes_py_wrote():
     assert paths, "no committed recipes measurements"
     for path in paths:
         assert "\n".join(recipes.report(json.loads(path.read_text()), reference)) in text, path.name
+
+
+def test_the_doubled_budget_table_is_what_doubled_budget_py_wrote():
+    import doubled_budget
+
+    record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())
+    reference = json.loads((ROOT / "results" / "metrics.json").read_text())
+    assert doubled_budget.problems(record, reference) == []  # each first half is section 8's model, bit for bit
+    assert "\n".join(doubled_budget.report(record, reference)) in (ROOT / "experiments" / "README.md").read_text()

@@ -69,7 +69,7 @@ def test_a_person_moves_the_point_with_two_sliders_and_the_one_picture_is_redraw
     notebook, model, codes, labels = parts
     shown, outputs = [], []
 
-    def display(something, display_id=None):
+    def display(something, display_id=None, raw=False):
         shown.append(something)
         if display_id:
             outputs.append(Output())
@@ -82,7 +82,10 @@ def test_a_person_moves_the_point_with_two_sliders_and_the_one_picture_is_redraw
     explorer.show()
     picture, controls = shown  # the picture, in an output that can be redrawn in place, and the sliders under it
     assert isinstance(picture, notebook["IPythonImage"]) and len(outputs) == 1
-    sliders = controls.children
+    # The sliders' output: the widget for a live front end, a line instead of the widget's repr for any other.
+    assert controls["application/vnd.jupyter.widget-view+json"]["model_id"]
+    assert controls["text/plain"].startswith("Two sliders here move the cross")
+    sliders = explorer.sliders
     assert [slider.value for slider in sliders] == [0.5, -0.5]
     for slider, axis in zip(sliders, range(2)):  # the codes and a quarter of their range beyond, on either side
         low, high = codes[:, axis].min().item(), codes[:, axis].max().item()
