@@ -41,6 +41,11 @@ def test_psnr_matches_an_independent_computation(notebook):
     expected = np.mean(10 * np.log10(1.0 / mse))
     measured = notebook["psnr"](notebook["reconstruction_errors"](clean, noisy)["mse"])
     assert measured == pytest.approx(expected, rel=1e-6)  # the errors are computed in float32
+    # Averaged in decibels, the PSNR is that of the geometric mean of the images' MSE (section 11 says so): 3 dB more
+    # halves that mean, not the arithmetic one.
+    geometric_mean = np.exp(np.log(mse).mean())
+    assert measured == pytest.approx(10 * np.log10(1 / geometric_mean), rel=1e-6)
+    assert measured > 10 * np.log10(1 / mse.mean())
     # Halving the squared error gains 10 * log10(2) = 3.01 dB.
     assert notebook["psnr"](torch.full((3,), 0.01)) == pytest.approx(20.0)
     assert notebook["psnr"](torch.full((3,), 0.005)) == pytest.approx(20.0 + 10 * math.log10(2))

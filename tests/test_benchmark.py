@@ -103,3 +103,14 @@ def test_the_numbers_the_readme_quotes_from_the_contention_measurements():
         assert shows(quoted[1 + index], passive[f"{model}, beside a busy process"] / defaults[f"{model}, alone"])
         assert shows(quoted[3 + index], defaults[f"{model}, beside a busy process"] / defaults[f"{model}, alone"])
         assert shows(quoted[5 + index], 100 * (passive[f"{model}, alone"] / defaults[f"{model}, alone"] - 1))
+
+
+def test_the_progress_bar_cadence_is_what_progress_cadence_py_measured():
+    result = json.loads((ROOT / "results" / "progress-cadence-avx2.json").read_text())
+    readme = " ".join((ROOT / "benchmarks" / "README.md").read_text().split())
+    found = re.search(r"(\d+) redraws over a ([\d.]+) s epoch, the longest gap ([\d.]+) s", readme)
+    assert found, "benchmarks/README.md no longer quotes the progress bar's cadence"
+    redraws, epoch, gap = found.groups()
+    assert int(redraws) == result["redraws"] and shows(epoch, result["epoch_seconds"])
+    assert shows(gap, result["longest_gap_seconds"]) and result["longest_gap_seconds"] <= 3  # issue 32: every 3 s
+    assert result["machine"]["cpu_capability"] == "AVX2" and result["last_line"].startswith("cnn-32: 100%|")

@@ -81,3 +81,30 @@ def test_the_doubled_budget_table_is_what_doubled_budget_py_wrote():
     reference = json.loads((ROOT / "results" / "metrics.json").read_text())
     assert doubled_budget.problems(record, reference) == []  # each first half is section 8's model, bit for bit
     assert "\n".join(doubled_budget.report(record, reference)) in (ROOT / "experiments" / "README.md").read_text()
+
+
+def test_the_doubled_budget_conclusions_are_the_tables():
+    import doubled_budget
+
+    record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())
+    reference = json.loads((ROOT / "results" / "metrics.json").read_text())
+    runs = doubled_budget.doubled_runs(record, reference)
+    budgets = doubled_budget.budgets(reference)
+
+    def leads(code: int) -> list[float]:  # the winner's lead on each budget, in %
+        ff, cnn = runs["feedforward", code]["test_mse_by_epoch"], runs["cnn", code]["test_mse_by_epoch"]
+        return [100 * abs(cnn[c - 1] / ff[f - 1] - 1) for _, f, c in budgets]
+
+    found = re.search(r"the deeper feedforward model at 2 numbers \(by (\d+) to (\d+)%\), the convolutional one at 32 "
+                      r"\(by (\d+) to (\d+)%\)\. At 8 numbers the feedforward model's lead of ([\d.]+)% shrinks to "
+                      r"([\d.]+)% when the convolutional model alone trains twice as long \(([\d.]+) against ([\d.]+)\), "
+                      r"a tie for practical purposes; both doubled, it is ([\d.]+)%", readme_section("Would more training"))
+    assert found, "experiments/README.md no longer says what doubling the budget did"
+    low_2, high_2, low_32, high_32, study, alone, ff_mse, cnn_mse, both = found.groups()
+    assert shows(low_2, min(leads(2))) and shows(high_2, max(leads(2)))
+    assert shows(low_32, min(leads(32))) and shows(high_32, max(leads(32)))
+    at_8 = dict(zip([name for name, _, _ in budgets], leads(8)))
+    assert shows(study, at_8["section 8"]) and shows(alone, at_8["convolutional doubled"])
+    assert shows(both, at_8["both doubled"])
+    assert shows(ff_mse, runs["feedforward", 8]["test_mse_by_epoch"][19])
+    assert shows(cnn_mse, runs["cnn", 8]["test_mse_by_epoch"][15])

@@ -125,3 +125,12 @@ def test_every_label_reads_at_least_9_pixels_tall_in_jupyterlab_and_no_legend_co
         small = {text: size for text, size in figure["label_points"].items() if size * scale < 9}
         assert small == {}, figure["texts"][:3]
         assert figure["under_legends"] == 0, figure["texts"][:3]
+
+
+def test_the_compression_figure_names_methods_as_the_rest_of_the_notebook(figures):
+    shown, _ = figures
+    (bits,) = with_text(shown, r"^What each bit buys")
+    texts = " | ".join(bits["texts"])
+    assert "WebP (quality" in texts and "WEBP" not in texts  # Pillow's name for the format is not the format's
+    assert "Convolutional (UvA's design), code of 32" in texts and "Feedforward, deeper, code of 32" in texts
+    assert "convolutional AE" not in texts and "feedforward AE" not in texts
