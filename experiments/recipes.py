@@ -86,12 +86,15 @@ def report(record: dict, reference: dict) -> list[str]:
     """The table of every run in a recipes file, beside the committed run's model trained by section 8's recipe
     (`reference`: results/metrics.json), as experiments/README.md quotes it."""
     lines = [f"{'model':16}{'recipe':28}{'test MSE':>10}{'vs section 8':>14}{'seconds':>9}{'vs section 8':>14}"]
+    # Times compare with the committed run of the same day that the file names, if it names one: a later committed
+    # run may have been made on a faster or slower day.
+    seconds = record.get("reference", {}).get("train_seconds", {})
     for run in record["runs"]:
         kind, code = MODEL.fullmatch(run["model"]).groups()
         row = study_row(reference, kind, int(code))
         lines.append(f"{run['model']:16}{run['recipe']:28}{run['test_mse']:10.5f}"
                      f"{100 * (run['test_mse'] / row['mse'] - 1):+13.1f}%{run['seconds']:9.1f}"
-                     f"{run['seconds'] / row['train_seconds']:13.2f}x")
+                     f"{run['seconds'] / seconds.get(run['model'], row['train_seconds']):13.2f}x")
     return lines
 
 

@@ -55,12 +55,16 @@ def data_root(local_copy, tmp_path_factory) -> Path:
 def execute_notebook(results: Path, **environment: str) -> tuple[nbformat.NotebookNode, dict]:
     """The notebook executed top to bottom in quick mode by a fresh kernel, and the metrics file it wrote."""
     notebook = nbformat.read(NOTEBOOK_PATH, as_version=4)
+    # Agg, unlike Jupyter's inline backend, keeps every figure open after plt.show(), and matplotlib warns on stderr
+    # past 20 open figures: a warning about this harness, not about the notebook, which these runs must not get.
+    settings = results / "matplotlibrc"
+    settings.write_text("figure.max_open_warning: 0\n")
     with pytest.MonkeyPatch.context() as patch:
         # nbval's run shows every figure; these runs are read for their numbers and tables, so their kernels draw
         # figures without rendering them into the notebook (matplotlib's Agg backend), about 6 s less a run.
         for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RESULTS_DIR": str(results),
                             "AUTOENCODERS_RETRAIN": "0", "AUTOENCODERS_SEED": "0", "MPLBACKEND": "agg",
-                            **environment}.items():
+                            "MATPLOTLIBRC": str(settings), **environment}.items():
             patch.setenv(name, value)
         NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
                        ).execute()
