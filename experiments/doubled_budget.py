@@ -51,16 +51,22 @@ def budgets(reference: dict) -> list[tuple[str, int, int]]:
             ("both doubled", 2 * ff, 2 * cnn)]
 
 
-def winners(record: dict, reference: dict) -> dict[tuple[str, int], str]:
-    """Which design has the lower test MSE, by (budget, code size)."""
+def convolutional_against_feedforward(record: dict, reference: dict) -> dict[tuple[str, int], float]:
+    """The convolutional model's test MSE over the deeper feedforward model's, minus 1, by (budget, code size):
+    positive where the feedforward model wins, and by how much."""
     runs, found = doubled_runs(record, reference), {}
-    codes = sorted({code for _, code in runs})
     for name, ff_epochs, cnn_epochs in budgets(reference):
-        for code in codes:
+        for code in sorted({code for _, code in runs}):
             ff = runs["feedforward", code]["test_mse_by_epoch"][ff_epochs - 1]
             cnn = runs["cnn", code]["test_mse_by_epoch"][cnn_epochs - 1]
-            found[name, code] = "feedforward" if ff < cnn else "cnn"
+            found[name, code] = cnn / ff - 1
     return found
+
+
+def winners(record: dict, reference: dict) -> dict[tuple[str, int], str]:
+    """Which design has the lower test MSE, by (budget, code size)."""
+    return {key: "feedforward" if relative > 0 else "cnn"
+            for key, relative in convolutional_against_feedforward(record, reference).items()}
 
 
 def report(record: dict, reference: dict) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from device_watch import AcceleratorWithoutFloat64
-from notebook import NOTEBOOK_PATH, ROOT, execute_in_process, load_definitions
+from notebook import NOTEBOOK_PATH, ROOT, execute_in_process, load_definitions, quick_retrain_settings
 
 matplotlib.use("Agg")  # for definition cells executed in this process; the nbval kernel keeps its own backend
 
@@ -116,9 +116,7 @@ def watched_retrain(quick_run, tmp_path_factory, local_copy, checkpoint_dir):
     notebook's namespace and the metrics file it wrote."""
     watch, results = AcceleratorWithoutFloat64(), tmp_path_factory.mktemp("watched-retrain")
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1", "AUTOENCODERS_SEED": "0",
-                            "FASHION_MNIST_DIR": str(local_copy), "AUTOENCODERS_RESULTS_DIR": str(results),
-                            "AUTOENCODERS_CHECKPOINT_DIR": str(checkpoint_dir)}.items():
+        for name, value in quick_retrain_settings(local_copy, results, checkpoint_dir).items():
             patch.setenv(name, value)
         patch.setattr(plt, "show", lambda *args, **kwargs: plt.close("all"))
         with watch.watching():

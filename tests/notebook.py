@@ -57,6 +57,13 @@ def load_definitions() -> dict:
     return namespace
 
 
+def quick_retrain_settings(local_copy: Path, results: Path, checkpoints: Path) -> dict[str, str]:
+    """The environment of a quick run of seed 0 that trains every model again, in folders of its own."""
+    return {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1", "AUTOENCODERS_SEED": "0",
+            "FASHION_MNIST_DIR": str(local_copy), "AUTOENCODERS_RESULTS_DIR": str(results),
+            "AUTOENCODERS_CHECKPOINT_DIR": str(checkpoints)}
+
+
 def execute_in_process(edits: dict[str, str] | None = None) -> dict:
     """Execute every code cell of the notebook top to bottom in this process (settings from the environment, figures
     to matplotlib's current backend), for tests that watch what the code does from inside; returns the namespace.

@@ -90,10 +90,10 @@ def test_the_doubled_budget_conclusions_are_the_tables():
     reference = json.loads((ROOT / "results" / "metrics.json").read_text())
     runs = doubled_budget.doubled_runs(record, reference)
     budgets = doubled_budget.budgets(reference)
+    relative = doubled_budget.convolutional_against_feedforward(record, reference)
 
     def leads(code: int) -> list[float]:  # the winner's lead on each budget, in %
-        ff, cnn = runs["feedforward", code]["test_mse_by_epoch"], runs["cnn", code]["test_mse_by_epoch"]
-        return [100 * abs(cnn[c - 1] / ff[f - 1] - 1) for _, f, c in budgets]
+        return [100 * abs(relative[name, code]) for name, _, _ in budgets]
 
     found = re.search(r"the deeper feedforward model at 2 numbers \(by (\d+) to (\d+)%\), the convolutional one at 32 "
                       r"\(by (\d+) to (\d+)%\)\. At 8 numbers the feedforward model's lead of ([\d.]+)% shrinks to "

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.text import Text
 
-from notebook import execute_in_process, read_notebook
+from notebook import execute_in_process, quick_retrain_settings, read_notebook
 
 # The changes the prompts ask for (a class whose name has a slash and one that ends in s; a fourth code size).
 EDITS = {
@@ -32,8 +32,8 @@ def label_sizes(figure) -> dict[str, float]:
     for ax in figure.axes:
         for text in (ax.xaxis.label, ax.yaxis.label, ax.title):
             sizes[text.get_text()] = text.get_fontsize()
-    if figure._suptitle is not None:
-        sizes[figure._suptitle.get_text()] = figure._suptitle.get_fontsize()
+    if figure.get_suptitle():
+        sizes[figure.get_suptitle()] = figure._suptitle.get_fontsize()  # matplotlib has no public getter for it
     return {text: size for text, size in sizes.items() if text}
 
 
@@ -73,9 +73,7 @@ def figures(tmp_path_factory, local_copy):
 
     folder = tmp_path_factory.mktemp("try-its")
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AUTOENCODERS_QUICK": "1", "AUTOENCODERS_RETRAIN": "1", "AUTOENCODERS_SEED": "0",
-                            "FASHION_MNIST_DIR": str(local_copy), "AUTOENCODERS_RESULTS_DIR": str(folder),
-                            "AUTOENCODERS_CHECKPOINT_DIR": str(folder / "checkpoints")}.items():
+        for name, value in quick_retrain_settings(local_copy, folder, folder / "checkpoints").items():
             patch.setenv(name, value)
         patch.setattr(plt, "show", record)
         namespace = execute_in_process(EDITS)
