@@ -10,8 +10,8 @@ For each stack the environment is made under --environments (or reused, when the
 requirements), then the notebook runs in quick mode, top to bottom, in a fresh kernel of that environment, with
 results, checkpoints and data in a scratch folder. The check fails if a cell raises, if anything reaches stderr (a
 warning from a library too old or too new for the notebook's code shows there first), or if the kernel ran another
-Python than the stack's. A last cell then moves the code-space explorer as a person would, with the stack's
-ipywidgets. The same file, run by the environment's own Python with --inside, is that run.
+Python than the stack's. A last cell then builds the code-space explorer's page as a person's run shows it. The same
+file, run by the environment's own Python with --inside, is that run.
 """
 
 import argparse
@@ -33,21 +33,20 @@ STACKS = {  # name: (Python version, requirements file)
     "python3.10": ("3.10", ROOT / "requirements.txt"),
 }
 DEFAULT_ENVIRONMENTS = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "autoencoders-stacks"
-# Run after the notebook, in its kernel: the code-space explorer as a person moves it, which a script executing the
-# notebook never does, with this stack's ipywidgets (Colab's are version 7; JupyterLab's, 8).
+# Run after the notebook, in its kernel: the code-space explorer as a person's run shows it, which a script executing
+# the notebook never does: a page whose script draws each move, with the images decoded on a grid in advance.
 PERSON_AT_THE_EXPLORER = """\
-import ipywidgets
 is_watched = lambda: True  # as in Colab or Jupyter
 explorer = CodeSpaceExplorer(feedforward, codes_2d, labels, "a person's explorer", start=(0.0, 0.0))
 explorer.show()
-explorer.sliders[0].value, explorer.sliders[1].value = explorer.sliders[0].max, explorer.sliders[1].min
-moved_to = (explorer.sliders[0].max, explorer.sliders[1].min)
-assert explorer.caption.get_text() == f"decoded from ({moved_to[0]:.2f}, {moved_to[1]:.2f})"
-assert (explorer.decoded.get_array() == decode(feedforward, torch.tensor([moved_to], device=DEVICE))[0, 0].cpu().numpy()).all()
-print(f"The explorer moved to {moved_to} with ipywidgets {ipywidgets.__version__}")
+xs, ys, mosaic = explorer.grid()
+corner = decode(feedforward, torch.tensor([[xs[-1], ys[0]]], device=DEVICE))[0, 0].cpu().numpy()
+assert abs(mosaic[:28, -28:] / 255 - corner).max() <= 2 / 255
+page = explorer.page()
+print(f"The explorer's page: {len(page) / 1000:.0f} kB, images decoded at {len(xs)} x {len(ys)} points")
 """
 REPORTED_PACKAGES = ["torch", "torchvision", "numpy", "matplotlib", "scikit-learn", "scipy", "pillow", "tqdm",
-                     "ipywidgets", "ipykernel", "ipython", "nbclient", "nbformat"]
+                     "ipykernel", "ipython", "nbclient", "nbformat"]
 
 
 def interpreter(version: str) -> Path:

@@ -1,11 +1,13 @@
 """The notebook as a person uses it: JupyterLab in a real browser (Debian's Chromium, driven by Playwright).
 
 Opened, it is not marked modified; Run All Cells runs every cell in quick mode without an error; the code-space
-explorer's sliders move its cross and redraw its picture; every displayed equation is typeset; saved and reopened with the kernel gone, every training
-shows its finished progress line as text, and the only outputs that need the old kernel ("Error displaying widget")
-are the explorers' sliders, each under its picture. Screenshots of the top, a training cell, the figures whose
-legibility was in question, every equation and an explorer go to test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` (Debian's package) and
-`playwright` (PyPI); without them the test is skipped, except under CI, where .ci/run installs both.
+explorer's sliders move its cross and redraw its picture; every displayed equation is typeset. Saved and reopened with
+the kernel gone, in JupyterLab and in Notebook 7, every training shows its finished progress line as text, no output
+needs the old kernel ("Error displaying widget"), and the explorers still move; so they do in the saved notebook's
+HTML export (`jupyter nbconvert --to html`), which shows no widget's text either. Screenshots of the top, a training
+cell, the figures whose legibility was in question, every equation and the explorers go to test-artifacts/browser/
+(AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` (Debian's package) and `playwright` (PyPI); without them
+the test is skipped, except under CI, where .ci/run installs both.
 """
 
 import json
@@ -156,30 +158,35 @@ def explorer_cell(page, number: int = 0):
     return page.locator(".jp-CodeCell", has_text="CodeSpaceExplorer(").filter(has_text=".show()").nth(number)
 
 
-PICTURE_SOURCE = """() => [...document.querySelectorAll('.jp-CodeCell')]
-    .filter(cell => cell.textContent.includes('CodeSpaceExplorer(') && cell.textContent.includes('.show()'))[0]
-    .querySelector('.jp-OutputArea-output img')?.src"""  # a redrawn picture is a new element
-
-
-def move_the_explorer(page) -> dict:
-    """Press the right arrow key on the first explorer's first slider five times: how far the slider went, how long
-    the picture took to change each time, and a screenshot."""
-    cell = explorer_cell(page)
+def move_the_explorer(page, cell, name: str) -> dict:
+    """Press the right arrow key on an explorer's first slider five times: where its cross was and went, how long the
+    page took to draw each move, and a screenshot."""
     cell.scroll_into_view_if_needed()
-    handle = cell.locator(".widget-slider .noUi-handle").first
-    handle.wait_for(timeout=60_000)
-    first_picture, first_value = page.evaluate(PICTURE_SOURCE), handle.get_attribute("aria-valuenow")
-    handle.focus()
+    explorer = cell.locator("[data-point]")
+    explorer.wait_for(timeout=60_000)  # the page's script has drawn it
+    slider = explorer.locator("input[type=range]").first
+    first_point, first_value = explorer.get_attribute("data-point"), slider.input_value()
+    slider.focus()
     times = []
     for _ in range(5):
-        picture = page.evaluate(PICTURE_SOURCE)
+        point = explorer.get_attribute("data-point")
         start = time.perf_counter()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"old => ({PICTURE_SOURCE})() !== old", arg=picture, polling="raf", timeout=10_000)
+        page.wait_for_function("([element, old]) => element.dataset.point !== old",
+                               arg=[explorer.element_handle(), point], polling="raf", timeout=10_000)
         times.append(time.perf_counter() - start)
-    return {"changed": page.evaluate(PICTURE_SOURCE) != first_picture, "value_before": first_value,
-            "value_after": handle.get_attribute("aria-valuenow"), "redraw_seconds": sorted(times),
-            "screenshot": screenshot(page, "explorer", cell)}
+    return {"point_before": first_point, "point_after": explorer.get_attribute("data-point"),
+            "value_before": int(first_value), "value_after": int(slider.input_value()),
+            "canvases": cell.locator("canvas").count(), "redraw_seconds": sorted(times),
+            "screenshot": screenshot(page, name, cell)}
+
+
+def moved(explorer: dict) -> bool:
+    """Five presses of the right arrow key took the cross five steps right, along code 1 only."""
+    (x_before, y_before), (x_after, y_after) = (map(float, explorer[key].split()) for key in ("point_before",
+                                                                                            "point_after"))
+    return (explorer["value_after"] == explorer["value_before"] + 5 and x_after > x_before and y_after == y_before
+            and explorer["canvases"] == 1)
 
 
 def outputs_by_cell(page, saved: nbformat.NotebookNode) -> list[tuple[str, list[str]]]:
@@ -216,7 +223,7 @@ def saved_and_reopened(browser, lab):
                            ".every(prompt => /\\[\\d+\\]/.test(prompt.textContent))", timeout=900_000, polling=1000)
     seen["run_seconds"] = time.perf_counter() - start
     seen["prompts"] = prompts(page)
-    seen["explorer"] = move_the_explorer(page)
+    seen["explorer"] = move_the_explorer(page, explorer_cell(page), "explorer")
     page.keyboard.press("Control+s")
     page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')", timeout=60_000)
     seen["saved"] = nbformat.read(lab["folder"] / NOTEBOOK_PATH.name, as_version=4)
@@ -226,8 +233,10 @@ def saved_and_reopened(browser, lab):
     assert api(lab["base"], "/api/kernels") == []
     page = open_notebook(browser, lab)
     seen["modified_on_reopening"] = is_marked_modified(page)
-    page.wait_for_timeout(3000)  # the widget manager gives up on missing models within a second or two
+    page.wait_for_timeout(3000)  # a widget manager would give up on a missing model within a second or two
     seen["reopened_outputs"] = outputs_by_cell(page, seen["saved"])
+    seen["reopened_explorers"] = [move_the_explorer(page, explorer_cell(page, number), f"explorer-{number + 1}-reopened")
+                                  for number in range(EXPLORERS)]
     seen["screenshots"] = [
         screenshot(page, "top"),
         screenshot(page, "training", page.locator(".jp-OutputArea-output", has_text=re.compile(r": 100%\|")).first),
@@ -235,6 +244,30 @@ def saved_and_reopened(browser, lab):
     ]
     seen["figures"] = {name: figure_as_shown(page, name, source) for name, source in FIGURES.items()}
     seen["equations"] = equations_as_shown(page, seen["saved"])
+    page.close()
+    page = browser.new_page(viewport=WINDOW)  # the same saved notebook in Notebook 7
+    page.goto(f"{lab['base']}/notebooks/{NOTEBOOK_PATH.name}?token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell .cm-content", timeout=120_000)
+    page.wait_for_timeout(3000)
+    seen["notebook7_outputs"] = outputs_by_cell(page, seen["saved"])
+    seen["notebook7_explorers"] = [move_the_explorer(page, explorer_cell(page, number),
+                                                     f"explorer-{number + 1}-notebook7") for number in range(EXPLORERS)]
+    page.close()
+    seen["html_export"] = html_export(browser, lab["folder"] / NOTEBOOK_PATH.name)
+    return seen
+
+
+def html_export(browser, notebook: Path) -> dict:
+    """The saved notebook as `jupyter nbconvert --to html` exports it, opened in the browser: its outputs' text, and
+    its explorers moved."""
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(notebook)], check=True,
+                   capture_output=True)
+    page = browser.new_page(viewport=WINDOW)
+    page.goto(notebook.with_suffix(".html").as_uri(), wait_until="domcontentloaded")  # offline: no CDN scripts
+    cells = page.locator(".jp-CodeCell", has_text="CodeSpaceExplorer(").filter(has_text=".show()")
+    seen = {"text": "\n".join(page.locator(".jp-OutputArea").all_inner_texts()),  # the outputs, not the code
+            "explorers": [move_the_explorer(page, cells.nth(number), f"explorer-{number + 1}-html")
+                          for number in range(EXPLORERS)]}
     page.close()
     return seen
 
@@ -246,14 +279,14 @@ FIGURES = {"network-feedforward": "show_network(feedforward", "network-cnn": "sh
 
 
 def figure_as_shown(page, name: str, source: str) -> dict:
-    """A screenshot of the first image output of the code cell that holds `source`, and its width as shown against
-    the image's own."""
-    image = page.locator(".jp-CodeCell", has_text=source).first.locator(".jp-OutputArea-output img").first
+    """A screenshot of the first image output (or an explorer's canvas) of the code cell that holds `source`, and its
+    width as shown against the image's own."""
+    image = page.locator(".jp-CodeCell", has_text=source).first.locator(".jp-OutputArea-output :is(img, canvas)").first
     image.scroll_into_view_if_needed()
     image.wait_for(timeout=30_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image.screenshot(path=ARTIFACTS / f"figure-{name}.png")
-    shown, natural = image.evaluate("img => [img.getBoundingClientRect().width, img.naturalWidth]")
+    shown, natural = image.evaluate("img => [img.getBoundingClientRect().width, img.naturalWidth ?? img.width]")
     return {"shown_width": shown, "natural_width": natural, "screenshot": ARTIFACTS / f"figure-{name}.png"}
 
 
@@ -301,25 +334,34 @@ def test_the_saved_notebook_keeps_each_finished_progress_line_as_text(saved_and_
         assert bars and all(re.search(r": 100%\|█+\| (\d+)/\1 \[", bar) for bar in bars), bars
 
 
-def test_reopened_without_its_kernel_only_the_explorers_sliders_need_it(saved_and_reopened):
-    cells = saved_and_reopened["reopened_outputs"]
-    finished = [source for source, outputs in cells if any(re.search(r": 100%\|█+\|", text) for text in outputs)]
-    assert len(finished) == TRAINING_CELLS, [(s[:60], o) for s, o in cells if "train_or_load(" in s]
-    needing_the_kernel = [(source, outputs) for source, outputs in cells if any(WIDGET_ERROR in o for o in outputs)]
-    assert len(needing_the_kernel) == EXPLORERS, [(s[:60], o) for s, o in cells if "Explorer(" in s]
-    for source, outputs in needing_the_kernel:
-        assert "CodeSpaceExplorer(" in source and ".show()" in source, source
-        # Its picture first, as text "" (an image), then the printed line... only the sliders' output shows the error.
-        assert [WIDGET_ERROR in output for output in outputs] == [False, True], outputs
+def test_reopened_without_its_kernel_no_output_needs_it(saved_and_reopened):
+    for front_end in ("reopened_outputs", "notebook7_outputs"):
+        cells = saved_and_reopened[front_end]
+        finished = [source for source, outputs in cells if any(re.search(r": 100%\|█+\|", text) for text in outputs)]
+        assert len(finished) == TRAINING_CELLS, (front_end, [(s[:60], o) for s, o in cells if "train_or_load(" in s])
+        assert not [(source[:60], outputs) for source, outputs in cells if any(WIDGET_ERROR in o for o in outputs)]
     assert all(path.stat().st_size > 10_000 for path in saved_and_reopened["screenshots"])
 
 
 def test_the_explorers_sliders_move_its_cross_and_redraw_its_picture(saved_and_reopened):
     explorer = saved_and_reopened["explorer"]
-    assert explorer["changed"]
-    assert float(explorer["value_after"]) > float(explorer["value_before"])
+    assert moved(explorer), explorer
     print(f"redrawn {len(explorer['redraw_seconds'])} times, after "
           + ", ".join(f"{seconds * 1000:.0f}" for seconds in explorer["redraw_seconds"]) + " ms")
+
+
+def test_the_explorers_still_move_in_the_reopened_notebook_in_both_front_ends(saved_and_reopened):
+    for front_end in ("reopened_explorers", "notebook7_explorers"):
+        explorers = saved_and_reopened[front_end]
+        assert len(explorers) == EXPLORERS and all(moved(explorer) for explorer in explorers), (front_end, explorers)
+
+
+def test_the_html_export_shows_no_widget_and_its_explorers_move(saved_and_reopened):
+    export = saved_and_reopened["html_export"]
+    assert "100%|" in export["text"]  # the outputs were read
+    assert WIDGET_ERROR not in export["text"] and "FloatSlider(" not in export["text"]
+    assert "HBox(" not in export["text"] and "widget-view" not in export["text"]
+    assert all(moved(explorer) for explorer in export["explorers"]), export["explorers"]
 
 
 def test_a_code_line_of_the_notebook_fits_the_editor(browser, lab):
