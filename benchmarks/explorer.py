@@ -1,55 +1,85 @@
-"""How long the code-space explorer (sections 9 and 15) takes to redraw its picture when its cross moves: the
-notebook's `CodeSpaceExplorer.picture`, which draws only the cross, the decoded image and its title over a saved
-background (matplotlib's blitting), against drawing the whole figure again, 10,000 dots included.
+"""What the code-space explorer (sections 9 and 15) costs a person who runs the notebook: the time to build its page
+(the images decoded at every point of its grid, and the PNGs), the page's size, which a saved notebook keeps, and
+the time the page's own script takes to draw a move, in Chromium.
 
     python benchmarks/explorer.py
 
-It builds the explorer with the notebook's own definition cells, for an untrained feedforward model and the codes
-it gives the 10,000 test images (the time does not depend on the training), moves the cross to 20 points, and
-prints the median time per move both ways. In a browser the kernel's round trip and the page's drawing come on top:
-tests/test_browser.py prints what JupyterLab took from a key press to the new picture.
+It builds the explorer with the notebook's own definition cells for the feedforward model of section 9 and the
+codes it gives the 10,000 test images: the committed run's model from checkpoints/feedforward-full.pt when it is
+there (what a person's page holds), else an untrained one (said so in the output). The page's build time is the
+median of 5; the drawing time is the median of 200 moves, each a slider's value set and its input event sent, timed
+in the page (needs Debian's `chromium` and `playwright`; skipped without).
 """
 
-import io
+import shutil
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
-from speed import notebook_and_images  # this folder is on the path when a script in it runs
+from speed import ROOT, notebook_and_images  # this folder is on the path when a script in it runs
+
+CHECKPOINT = ROOT / "checkpoints" / "feedforward-full.pt"
+MOVES = """() => {
+    const sliders = [...document.querySelectorAll("input[type=range]")], times = [];
+    for (let move = 0; move < 200; move++) {
+        const slider = sliders[move % 2];
+        slider.value = (Number(slider.value) + 1) % (Number(slider.max) + 1);
+        const start = performance.now();
+        slider.dispatchEvent(new Event("input"));
+        times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return [times[100], times[199]];
+}"""
 
 
-def whole_figure(explorer, x: float, y: float) -> bytes:
-    # The same picture without blitting: every artist drawn again.
-    explorer.picture(x, y)  # moves the cross and sets the image
-    for artist in (explorer.cross, explorer.decoded, explorer.caption):
-        artist.set_animated(False)
-    explorer.canvas.draw()
-    for artist in (explorer.cross, explorer.decoded, explorer.caption):
-        artist.set_animated(True)
-    png = io.BytesIO()
-    Image.fromarray(np.asarray(explorer.canvas.buffer_rgba())).save(png, format="png", compress_level=1)
-    return png.getvalue()
+def drawing_times(page_html: str) -> tuple[float, float] | None:
+    """The median and slowest time in milliseconds that the page took to draw a move, or None without a browser."""
+    chromium = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if chromium is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        path = Path(folder) / "explorer.html"
+        path.write_text(f"<!DOCTYPE html><html><body>{page_html}</body></html>")
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_selector("[data-point]")
+        times = page.evaluate(MOVES)
+        browser.close()
+    return times[0], times[1]
 
 
 def main():
     notebook, _, _, test_images, test_labels = notebook_and_images(labels=True)
-    torch.manual_seed(0)
     model = notebook["on_device"](notebook["make_feedforward_autoencoder"]())
+    if CHECKPOINT.is_file():
+        model.load_state_dict(torch.load(CHECKPOINT, map_location=notebook["DEVICE"], weights_only=True)["state_dict"])
+        which = f"trained ({CHECKPOINT.relative_to(ROOT)})"
+    else:
+        which = "untrained (no checkpoint: run the notebook in full mode first for a person's page)"
     codes, labels = notebook["encode"](model, test_images).cpu(), test_labels.cpu()
-    explorer = notebook["CodeSpaceExplorer"](model, codes, labels, "benchmark", start=(0.0, 0.0))
-    low, high = explorer.low, explorer.high
-    points = [(low[0] + (high[0] - low[0]) * i / 19, low[1] + (high[1] - low[1]) * (19 - i) / 19) for i in range(20)]
-    for name, redraw in [("blitted (the notebook's)", lambda x, y: explorer.picture(x, y)),
-                         ("whole figure", lambda x, y: whole_figure(explorer, x, y))]:
-        times = []
-        for x, y in points:
-            start = time.perf_counter()
-            redraw(x, y)
-            times.append(time.perf_counter() - start)
-        print(f"{name:26} median {1000 * statistics.median(times):6.1f} ms per move "
-              f"(slowest {1000 * max(times):.1f} ms, {len(codes):,} dots)")
+    start = tuple(codes.median(dim=0).values.tolist())
+    explorer = notebook["CodeSpaceExplorer"](model, codes, labels, "benchmark", start=start)
+    builds = []
+    for _ in range(5):
+        began = time.perf_counter()
+        page_html = explorer.page()
+        builds.append(time.perf_counter() - began)
+    xs, ys, _ = explorer.grid()
+    print(f"model: {which}; grid: {len(xs)} x {len(ys)} points, {len(codes):,} dots on the map")
+    print(f"page built in {1000 * statistics.median(builds):.0f} ms (median of 5); {len(page_html) / 1000:.0f} kB")
+    drawn = drawing_times(page_html)
+    if drawn is None:
+        print("drawing a move: not measured (needs chromium and playwright)")
+    else:
+        print(f"drawing a move in Chromium: median {drawn[0]:.2f} ms, slowest {drawn[1]:.2f} ms (200 moves)")
 
 
 if __name__ == "__main__":
