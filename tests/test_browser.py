@@ -4,10 +4,11 @@ Opened, it is not marked modified; Run All Cells runs every cell in quick mode w
 explorer's sliders move its cross and redraw its picture; every displayed equation is typeset. Saved and reopened with
 the kernel gone, in JupyterLab and in Notebook 7, every training shows its finished progress line as text, no output
 needs the old kernel ("Error displaying widget"), and the explorers still move; so they do in the saved notebook's
-HTML export (`jupyter nbconvert --to html`), which shows no widget's text either. Screenshots of the top, a training
-cell, the figures whose legibility was in question, every equation and the explorers go to test-artifacts/browser/
-(AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` (Debian's package) and `playwright` (PyPI); without them
-the test is skipped, except under CI, where .ci/run installs both.
+HTML export (`jupyter nbconvert --to html`), which shows no widget's text either and, with the MathJax its page
+loads (Debian's copy, offline), typesets every equation. Screenshots of the top, a training cell, the figures whose
+legibility was in question, every equation and the explorers go to test-artifacts/browser/
+(AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` and `libjs-mathjax` (Debian's packages) and `playwright`
+(PyPI); without them the test is skipped, except under CI, where .ci/run installs them.
 """
 
 import json
@@ -34,6 +35,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update"]
 TOKEN = "autoencoders-browser-test"
 EXPLORERS = 2  # sections 9 and 15
+MATHJAX = Path("/usr/share/javascript/mathjax/MathJax.js")  # Debian's libjs-mathjax
 WIDGET_ERROR = "Error displaying widget"
 # JupyterLab's own settings for the test's server: only its news prompt is turned off, which would cover part of the
 # screenshots.
@@ -269,7 +271,34 @@ def html_export(browser, notebook: Path) -> dict:
             "explorers": [move_the_explorer(page, cells.nth(number), f"explorer-{number + 1}-html")
                           for number in range(EXPLORERS)]}
     page.close()
+    seen["equations"] = exported_equations(browser, notebook)
     return seen
+
+
+def exported_equations(browser, notebook: Path) -> dict | None:
+    """The saved notebook exported to HTML with the MathJax that nbconvert's page loads from a CDN (2.7), here from
+    Debian's package, since this machine is offline: how many displayed equations it typeset, against the notebook's
+    count, whether any "$$" is left in the text, and a screenshot of the first (None without that package)."""
+    if not MATHJAX.is_file():
+        return None
+    exported = notebook.with_name("with-local-mathjax.html")
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(notebook), f"--output={exported.stem}",
+                    f"--HTMLExporter.mathjax_url={MATHJAX.as_uri()}?config=TeX-AMS_CHTML-full,Safe"],
+                   check=True, capture_output=True)
+    page = browser.new_page(viewport=WINDOW)
+    page.goto(exported.as_uri(), wait_until="domcontentloaded")
+    page.wait_for_function("() => window.MathJax?.Hub", timeout=60_000)
+    page.evaluate("() => new Promise(done => MathJax.Hub.Queue(done))")  # after everything queued is typeset
+    displayed = page.locator(".MJXc-display")
+    found = {"expected": sum(cell.source.count("$$") // 2 for cell in nbformat.read(notebook, as_version=4).cells
+                             if cell.cell_type == "markdown"),
+             "typeset": displayed.count(), "raw": "$$" in "".join(page.locator(".jp-MarkdownCell").all_inner_texts()),
+             "screenshot": ARTIFACTS / "equation-1-html.png"}
+    if found["typeset"]:
+        displayed.first.scroll_into_view_if_needed()
+        page.screenshot(path=found["screenshot"])
+    page.close()
+    return found
 
 
 # Figures whose legibility was in question, by the code that draws them: each is kept as a screenshot of itself.
@@ -402,3 +431,10 @@ def test_every_equation_is_typeset(saved_and_reopened):
     equations = saved_and_reopened["equations"]
     assert len(equations) >= 4  # the loss, the two absolute errors, PSNR, the VAE's loss
     assert all(equation["typeset"] >= 1 and not equation["raw"] for equation in equations), equations
+
+
+def test_the_html_export_typesets_every_equation(saved_and_reopened):
+    equations = saved_and_reopened["html_export"]["equations"]
+    require("MathJax 2.7 (Debian's libjs-mathjax)", equations is not None)
+    assert equations["expected"] >= 4 and equations["typeset"] == equations["expected"], equations
+    assert not equations["raw"] and equations["screenshot"].stat().st_size > 5_000

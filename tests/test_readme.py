@@ -121,3 +121,26 @@ def test_it_says_what_a_reader_spends():
     assert int(figures) == images
     (minutes,) = finding(r"a full run takes (\d+) minutes alone on a 2-core CPU")
     assert abs(int(minutes) - run_minutes(notebook)) <= 0.5
+
+
+def full_run_minutes_in_the_benchmarks() -> list[float]:
+    """Every full-mode run time (in minutes) that benchmarks/README.md's *Run times* table gives for the present
+    models and recipe (its rows for earlier commits left out)."""
+    text = (ROOT / "benchmarks" / "README.md").read_text()
+    table = text[text.index("## Run times"):]
+    table = table[:table.index("\n\n", table.index("|---"))]
+    times = []
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    for row in rows[2:]:  # below the header and its rule
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        if "earlier commits" not in cells[1]:
+            times += [float(value) for value in re.findall(r"\d+\.\d(?!\d)", cells[2])]  # minutes, to a tenth
+    return times
+
+
+def test_its_range_of_run_times_is_the_benchmarks():
+    times = full_run_minutes_in_the_benchmarks()
+    for range_text in re.findall(r"(\d+) to (\d+) minutes", README):
+        low, high = map(int, range_text)
+        assert (low, high) == (round(min(times)), round(max(times))), (range_text, sorted(times))
+    assert min(times) <= run_minutes(read_notebook()) <= max(times)
