@@ -93,3 +93,16 @@ def test_the_copying_cnn_removes_some_noise_but_keeps_most_and_the_denoiser_had_
     denoising = metrics["denoising"]
     assert 0.5 < denoising["mse_plain_cnn"] / denoising["mse_noisy"] < 1  # most of the squared error stays
     assert 6 * denoising["epochs"] == metrics["epochs"]
+
+
+def test_the_probes_accuracies_are_settled_to_about_two_tenths_of_a_point(prose, metrics):
+    says(prose, "The probe's accuracies on the pixels and the CNN's code are settled to about two tenths of a point: a "
+                "test of convergence a hundred times tighter moves about a hundred test images to another class.")
+    # experiments/probe_convergence.py, on the committed run's original CNN
+    convergence = json.loads((ROOT / "results" / "probe-convergence.json").read_text())
+    assert convergence["tighter_tolerance"] == pytest.approx(convergence["tolerance"] / 100)
+    for name, row_key in (("pixels", ("pixels", 784)), ("cnn", ("cnn", 1568, True))):
+        row = convergence["representations"][name]
+        assert row["accuracy"] == pytest.approx(code_quality_row(metrics, *row_key)["probe_accuracy"], abs=1e-6)  # the committed run's probe
+        assert 0.1 <= abs(row["difference_points"]) <= 0.3
+        assert 50 <= row["images_changing_class"] <= 200
