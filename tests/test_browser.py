@@ -4,10 +4,10 @@ Opened, it is not marked modified; Run All Cells runs every cell in quick mode w
 explorer's sliders move its cross and redraw its picture; every displayed equation is typeset. Saved and reopened with
 the kernel gone, in JupyterLab and in Notebook 7, every training shows its finished progress line as text, no output
 needs the old kernel ("Error displaying widget"), and the explorers still move; so they do in the saved notebook's
-HTML export (`jupyter nbconvert --to html`), which shows no widget's text either and, with the MathJax its page
-loads (Debian's copy, offline), typesets every equation. Screenshots of the top, a training cell, the figures whose
-legibility was in question, every equation and the explorers go to test-artifacts/browser/
-(AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` and `libjs-mathjax` (Debian's packages) and `playwright`
+HTML export (`jupyter nbconvert --to html`), which shows no widget's text either, draws the two networks' pictures
+and, with the MathJax its page loads (Debian's copy, offline), typesets every equation. Screenshots of the top, a
+training cell, the figures whose legibility was in question, every equation and the explorers go to
+test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` and `libjs-mathjax` (Debian's packages) and `playwright`
 (PyPI); without them the test is skipped, except under CI, where .ci/run installs them.
 """
 
@@ -269,7 +269,14 @@ def html_export(browser, notebook: Path) -> dict:
     cells = page.locator(".jp-CodeCell", has_text="CodeSpaceExplorer(").filter(has_text=".show()")
     seen = {"text": "\n".join(page.locator(".jp-OutputArea").all_inner_texts()),  # the outputs, not the code
             "explorers": [move_the_explorer(page, cells.nth(number), f"explorer-{number + 1}-html")
-                          for number in range(EXPLORERS)]}
+                          for number in range(EXPLORERS)],
+            "networks": []}
+    for model in ("feedforward", "cnn"):  # the pictures of the two original networks
+        picture = page.locator(".jp-CodeCell", has_text=f"show_network({model}").first.locator(".jp-OutputArea img")
+        picture.first.scroll_into_view_if_needed()
+        path = ARTIFACTS / f"figure-network-{model}-html.png"
+        picture.first.screenshot(path=path)
+        seen["networks"].append({"natural_width": picture.first.evaluate("img => img.naturalWidth"), "screenshot": path})
     page.close()
     seen["equations"] = exported_equations(browser, notebook)
     return seen
@@ -385,12 +392,14 @@ def test_the_explorers_still_move_in_the_reopened_notebook_in_both_front_ends(sa
         assert len(explorers) == EXPLORERS and all(moved(explorer) for explorer in explorers), (front_end, explorers)
 
 
-def test_the_html_export_shows_no_widget_and_its_explorers_move(saved_and_reopened):
+def test_the_html_export_shows_no_widget_its_explorers_move_and_it_draws_the_networks(saved_and_reopened):
     export = saved_and_reopened["html_export"]
     assert "100%|" in export["text"]  # the outputs were read
     assert WIDGET_ERROR not in export["text"] and "FloatSlider(" not in export["text"]
     assert "HBox(" not in export["text"] and "widget-view" not in export["text"]
     assert all(moved(explorer) for explorer in export["explorers"]), export["explorers"]
+    assert all(network["natural_width"] > 0 and network["screenshot"].stat().st_size > 5_000
+               for network in export["networks"]), export["networks"]
 
 
 def test_a_code_line_of_the_notebook_fits_the_editor(browser, lab):
