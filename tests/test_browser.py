@@ -11,6 +11,7 @@ test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium
 (PyPI); without them the test is skipped, except under CI, where .ci/run installs them.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -104,8 +105,17 @@ def lab(tmp_path_factory, local_copy):
             pytest.fail(f"JupyterLab did not start: {(scratch / 'jupyterlab.log').read_text()[-2000:]}")
         yield {"base": base, "folder": folder}
     finally:
+        # The kernels that the reopened notebook started (JupyterLab's and Notebook 7's) are shut down first: the
+        # server, stopped with them running, can take longer than a test should wait.
+        with contextlib.suppress(OSError):
+            for kernel in api(base, "/api/kernels"):
+                api(base, f"/api/kernels/{kernel['id']}", method="DELETE")
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
         log.close()
 
 
