@@ -7,8 +7,8 @@ needs the old kernel ("Error displaying widget"), and the explorers still move; 
 HTML export (`jupyter nbconvert --to html`), which shows no widget's text either, draws the two networks' pictures
 and, with the MathJax its page loads (Debian's copy, offline), typesets every equation. Screenshots of the top, a
 training cell, the figures whose legibility was in question, every equation and the explorers go to
-test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` and `libjs-mathjax` (Debian's packages) and `playwright`
-(PyPI); without them the test is skipped, except under CI, where .ci/run installs them.
+test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` and `libjs-mathjax` (Debian's
+packages) and `playwright` (PyPI); without them the test is skipped, except under CI, where .ci/run installs them.
 """
 
 import contextlib
@@ -270,52 +270,40 @@ def saved_and_reopened(browser, lab):
 
 
 def html_export(browser, notebook: Path) -> dict:
-    """The saved notebook as `jupyter nbconvert --to html` exports it, opened in the browser: its outputs' text, and
-    its explorers moved."""
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(notebook)], check=True,
+    """The saved notebook as `jupyter nbconvert --to html` exports it, opened in the browser: its outputs' text, its
+    explorers moved, its networks' pictures and its equations. The page loads MathJax 2.7 from a CDN; this machine is
+    offline, so the export points it at Debian's copy of the same version where there is one (else its equations are
+    None)."""
+    mathjax = [f"--HTMLExporter.mathjax_url={MATHJAX.as_uri()}?config=TeX-AMS_CHTML-full,Safe"] * MATHJAX.is_file()
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(notebook), *mathjax], check=True,
                    capture_output=True)
     page = browser.new_page(viewport=WINDOW)
-    page.goto(notebook.with_suffix(".html").as_uri(), wait_until="domcontentloaded")  # offline: no CDN scripts
+    page.goto(notebook.with_suffix(".html").as_uri(), wait_until="domcontentloaded")  # no waiting for a CDN
     cells = page.locator(".jp-CodeCell", has_text="CodeSpaceExplorer(").filter(has_text=".show()")
     seen = {"text": "\n".join(page.locator(".jp-OutputArea").all_inner_texts()),  # the outputs, not the code
             "explorers": [move_the_explorer(page, cells.nth(number), f"explorer-{number + 1}-html")
                           for number in range(EXPLORERS)],
-            "networks": []}
+            "networks": [], "equations": None}
     for model in ("feedforward", "cnn"):  # the pictures of the two original networks
-        picture = page.locator(".jp-CodeCell", has_text=f"show_network({model}").first.locator(".jp-OutputArea img")
-        picture.first.scroll_into_view_if_needed()
+        picture = page.locator(".jp-CodeCell", has_text=f"show_network({model}").first.locator(".jp-OutputArea img").first
+        picture.scroll_into_view_if_needed()
         path = ARTIFACTS / f"figure-network-{model}-html.png"
-        picture.first.screenshot(path=path)
-        seen["networks"].append({"natural_width": picture.first.evaluate("img => img.naturalWidth"), "screenshot": path})
+        picture.screenshot(path=path)
+        seen["networks"].append({"natural_width": picture.evaluate("img => img.naturalWidth"), "screenshot": path})
+    if mathjax:
+        page.wait_for_function("() => window.MathJax?.Hub", timeout=60_000)
+        page.evaluate("() => new Promise(done => MathJax.Hub.Queue(done))")  # after everything queued is typeset
+        displayed = page.locator(".MJXc-display")
+        seen["equations"] = {
+            "expected": sum(cell.source.count("$$") // 2 for cell in nbformat.read(notebook, as_version=4).cells
+                            if cell.cell_type == "markdown"),
+            "typeset": displayed.count(), "raw": "$$" in "".join(page.locator(".jp-MarkdownCell").all_inner_texts()),
+            "screenshot": ARTIFACTS / "equation-1-html.png"}
+        if displayed.count():
+            displayed.first.scroll_into_view_if_needed()
+            page.screenshot(path=seen["equations"]["screenshot"])
     page.close()
-    seen["equations"] = exported_equations(browser, notebook)
     return seen
-
-
-def exported_equations(browser, notebook: Path) -> dict | None:
-    """The saved notebook exported to HTML with the MathJax that nbconvert's page loads from a CDN (2.7), here from
-    Debian's package, since this machine is offline: how many displayed equations it typeset, against the notebook's
-    count, whether any "$$" is left in the text, and a screenshot of the first (None without that package)."""
-    if not MATHJAX.is_file():
-        return None
-    exported = notebook.with_name("with-local-mathjax.html")
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(notebook), f"--output={exported.stem}",
-                    f"--HTMLExporter.mathjax_url={MATHJAX.as_uri()}?config=TeX-AMS_CHTML-full,Safe"],
-                   check=True, capture_output=True)
-    page = browser.new_page(viewport=WINDOW)
-    page.goto(exported.as_uri(), wait_until="domcontentloaded")
-    page.wait_for_function("() => window.MathJax?.Hub", timeout=60_000)
-    page.evaluate("() => new Promise(done => MathJax.Hub.Queue(done))")  # after everything queued is typeset
-    displayed = page.locator(".MJXc-display")
-    found = {"expected": sum(cell.source.count("$$") // 2 for cell in nbformat.read(notebook, as_version=4).cells
-                             if cell.cell_type == "markdown"),
-             "typeset": displayed.count(), "raw": "$$" in "".join(page.locator(".jp-MarkdownCell").all_inner_texts()),
-             "screenshot": ARTIFACTS / "equation-1-html.png"}
-    if found["typeset"]:
-        displayed.first.scroll_into_view_if_needed()
-        page.screenshot(path=found["screenshot"])
-    page.close()
-    return found
 
 
 # Figures whose legibility was in question, by the code that draws them: each is kept as a screenshot of itself.
