@@ -1,0 +1,125 @@
+"""What the two explorers of the notebook show, measured: section 9's map of the feedforward model's 2-D codes and
+section 15's map of the VAE's mean codes, for the committed run's models.
+
+    python experiments/code_spaces.py
+
+It uses the notebook's own definition cells in full mode (the models, `encode`, `decode`, `CodeSpaceExplorer`,
+`nearest_neighbours`, the data), and the committed run's models from checkpoints/feedforward-full.pt and
+checkpoints/vae-full.pt (run the notebook in full mode first). A decoded image is judged as section 12 judges a
+code: by the most common class of its 5 nearest training images, here by their pixels. Its brightness is the mean of
+its pixels, its contrast their standard deviation, and its sharpness the mean absolute difference between
+neighbouring pixels.
+
+- Section 9: a walk down the trousers' arm of the map (the median code 1 of the trouser test images, code 2 from
+  their median down to the explorer's lowest point), and the training codes in each sixteenth of the explorer's map.
+- Section 15: the share of the test images' mean codes within a radius of the origin, beside the prior's share, and
+  the images decoded at the origin and in eight directions at radii from 0.5 to 2.5.
+
+Writes results/code-spaces.json, which tests/test_claims.py holds the two sections' sentences to.
+"""
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from notebook import load_definitions
+
+DIRECTIONS = {"right": 0, "up right": 45, "up": 90, "up left": 135, "left": 180, "down left": 225, "down": 270,
+              "down right": 315}  # degrees from code 1's axis
+RADII = [0.5, 1.0, 1.5, 2.0, 2.5]  # in the prior's standard deviations
+SHARE_RADII = [0.5, 1.0, 2.0, 3.0]
+WALK_STEPS = 12
+MAP_CELLS = 4  # the explorer's map cut into 4 x 4 cells
+
+
+def main():
+    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
+    notebook = load_definitions()
+    device = notebook["DEVICE"]
+    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
+    notebook["prepare_fashion_mnist"](data_root)
+    train_images, train_labels = notebook["load_split"](data_root, train=True, device=device)
+    test_images, test_labels = notebook["load_split"](data_root, train=False, device=device)
+    class_names = notebook["CLASS_NAMES"]
+
+    def load(make, name: str):
+        checkpoint = ROOT / "checkpoints" / f"{name}-full.pt"
+        if not checkpoint.is_file():
+            raise SystemExit(f"{checkpoint} is missing: run the notebook in full mode first (it trains and saves it).")
+        model = notebook["on_device"](make())
+        model.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True)["state_dict"])
+        return model
+
+    def test_mse(model) -> float:
+        # The committed run's models reproduce its metrics (tests/test_claims.py compares them).
+        errors = notebook["reconstruction_errors"](test_images, notebook["reconstruct"](model, test_images))
+        return notebook["summarize_errors"](errors)["mse"]
+
+    def decoded(model, points: list[tuple[float, float]]) -> list[dict]:
+        images = notebook["decode"](model, torch.tensor(points, dtype=torch.float32, device=device))
+        neighbours = train_labels.cpu()[notebook["nearest_neighbours"](train_images, images, 5)]
+        votes = torch.nn.functional.one_hot(neighbours, len(class_names)).sum(dim=1)
+        rows = []
+        for point, image, vote in zip(points, images.cpu()[:, 0], votes):
+            sharpness = torch.cat([(image[:, 1:] - image[:, :-1]).abs().flatten(),
+                                   (image[1:] - image[:-1]).abs().flatten()]).mean()
+            rows.append({"code": list(point), "judged_class": class_names[vote.argmax().item()],
+                         "brightness": image.mean().item(), "contrast": image.std().item(),
+                         "sharpness": sharpness.item()})
+        return rows
+
+    results = {"torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+               "judge": "the most common class of the 5 nearest training images by pixels"}
+
+    feedforward = load(notebook["make_feedforward_autoencoder"], "feedforward")
+    codes, labels = notebook["encode"](feedforward, test_images).cpu(), test_labels.cpu()
+    training_codes = notebook["encode"](feedforward, train_images).cpu()
+    explorer = notebook["CodeSpaceExplorer"](feedforward, codes, labels, "section 9",
+                                             start=tuple(codes.median(dim=0).values.tolist()))
+    trousers = codes[labels == class_names.index("Trouser")]
+    along, top = trousers[:, 0].median().item(), trousers[:, 1].median().item()
+    walk = [(along, top + (explorer.low[1] - top) * step / (WALK_STEPS - 1)) for step in range(WALK_STEPS)]
+    low, high = torch.tensor(explorer.low), torch.tensor(explorer.high)
+    cell = ((training_codes - low) / (high - low) * MAP_CELLS).floor().clamp(0, MAP_CELLS - 1).long()
+    counts = torch.zeros(MAP_CELLS, MAP_CELLS, dtype=torch.long)  # [column left to right, row bottom to top]
+    counts.index_put_((cell[:, 0], cell[:, 1]), torch.ones(len(cell), dtype=torch.long), accumulate=True)
+    results["feedforward"] = {
+        "test_mse": test_mse(feedforward), "map_low": explorer.low, "map_high": explorer.high,
+        "lowest_code_2": {"test": codes[:, 1].min().item(), "training": training_codes[:, 1].min().item(),
+                          "trousers": trousers[:, 1].min().item()},
+        "trousers_walk": decoded(feedforward, walk),
+        "training_codes_per_map_cell": counts.tolist()}
+
+    vae = load(notebook["make_variational_autoencoder"], "vae")
+    means = notebook["encode"](vae, test_images).chunk(2, dim=1)[0].cpu()
+    radii = means.norm(dim=1)
+    ring = [(radius * math.cos(math.radians(angle)), radius * math.sin(math.radians(angle)))
+            for radius in RADII for angle in DIRECTIONS.values()]
+    images = decoded(vae, [(0.0, 0.0), *ring])
+    results["vae"] = {
+        "test_mse": test_mse(vae),
+        "share_within": {str(radius): {"codes": (radii < radius).double().mean().item(),
+                                       "prior": 1 - math.exp(-radius ** 2 / 2)} for radius in SHARE_RADII},
+        "centre": images[0],
+        "directions": {name: {str(radius): images[1 + i * len(DIRECTIONS) + j] for i, radius in enumerate(RADII)}
+                       for j, name in enumerate(DIRECTIONS)}}
+
+    for row in results["feedforward"]["trousers_walk"]:
+        print(f"trousers' arm at ({row['code'][0]:6.2f}, {row['code'][1]:6.2f}): {row['judged_class']:11} "
+              f"brightness {row['brightness']:.3f} sharpness {row['sharpness']:.3f}")
+    for radius, share in results["vae"]["share_within"].items():
+        print(f"VAE mean codes within {radius}: {share['codes']:.3f} (prior {share['prior']:.3f})")
+    for name, by_radius in [("centre", {"0": results["vae"]["centre"]}), *results["vae"]["directions"].items()]:
+        print(f"VAE {name:10}", "  ".join(f"{radius}: {row['judged_class'][:8]:8} {row['contrast']:.2f}"
+                                           for radius, row in by_radius.items()))
+    (ROOT / "results" / "code-spaces.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
