@@ -340,3 +340,14 @@ def test_the_vae_has_the_original_feedforward_models_layers_and_recipe_and_only_
     assert re.search(r'train_or_load\(vae, "vae", training_images, test_images, epochs=EPOCHS, loss_function=vae_loss,'
                      r'\s+task="[^"]*"\)', code)  # the same data, epochs and training function; only the loss
     assert metrics["vae"]["epochs"] == metrics["epochs"] == 30
+
+
+def test_the_cnn_reproduces_the_images_nearly_exactly(prose, metrics):
+    says(prose, "The CNN reproduces the images nearly exactly, stripes and lettering included.")
+    cnn = metrics["models"]["cnn"]
+    assert cnn["mae_per_pixel"] < 0.05 and cnn["mse"] < 0.005  # off by under 5% of the pixel range, on average
+
+
+def test_the_vaes_reconstructions_are_a_little_worse_than_the_plain_models(prose, metrics):
+    says(prose, "Its reconstructions are a little worse than the plain model's with the same layers")
+    assert 1 < metrics["vae"]["mse"] / metrics["vae"]["mse_plain_autoencoder"] < 1.1
