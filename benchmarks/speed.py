@@ -210,6 +210,17 @@ def notebook_and_images(labels: bool = False):
     return notebook, train_images, test_images
 
 
+def committed_model(notebook: dict, make: str, name: str):
+    """The committed run's model `name` (checkpoints/<name>-full.pt), built by the notebook's `make` function and put
+    on its device as the notebook does; stops with what to do when the checkpoint is not there."""
+    checkpoint = ROOT / "checkpoints" / f"{name}-full.pt"
+    if not checkpoint.is_file():
+        raise SystemExit(f"{checkpoint} is missing: run the notebook in full mode first (it trains and saves it).")
+    model = notebook["on_device"](notebook[make]())
+    model.load_state_dict(torch.load(checkpoint, map_location=notebook["DEVICE"], weights_only=True)["state_dict"])
+    return model
+
+
 def report(result: dict) -> list[str]:
     """The lines the benchmark prints for a result (as written to its JSON file), quoted in the README."""
     median = result["median_seconds"]

@@ -20,15 +20,14 @@ Writes results/code-spaces.json, which tests/test_claims.py holds the two sectio
 
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook import load_definitions
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from speed import committed_model, notebook_and_images
 
 DIRECTIONS = {"right": 0, "up right": 45, "up": 90, "up left": 135, "left": 180, "down left": 225, "down": 270,
               "down right": 315}  # degrees from code 1's axis
@@ -39,22 +38,8 @@ MAP_CELLS = 4  # the explorer's map cut into 4 x 4 cells
 
 
 def main():
-    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
-    notebook = load_definitions()
-    device = notebook["DEVICE"]
-    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
-    notebook["prepare_fashion_mnist"](data_root)
-    train_images, train_labels = notebook["load_split"](data_root, train=True, device=device)
-    test_images, test_labels = notebook["load_split"](data_root, train=False, device=device)
-    class_names = notebook["CLASS_NAMES"]
-
-    def load(make, name: str):
-        checkpoint = ROOT / "checkpoints" / f"{name}-full.pt"
-        if not checkpoint.is_file():
-            raise SystemExit(f"{checkpoint} is missing: run the notebook in full mode first (it trains and saves it).")
-        model = notebook["on_device"](make())
-        model.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True)["state_dict"])
-        return model
+    notebook, train_images, train_labels, test_images, test_labels = notebook_and_images(labels=True)
+    device, class_names = notebook["DEVICE"], notebook["CLASS_NAMES"]
 
     def test_mse(model) -> float:
         # The committed run's models reproduce its metrics (tests/test_claims.py compares them).
@@ -77,7 +62,7 @@ def main():
     results = {"torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
                "judge": "the most common class of the 5 nearest training images by pixels"}
 
-    feedforward = load(notebook["make_feedforward_autoencoder"], "feedforward")
+    feedforward = committed_model(notebook, "make_feedforward_autoencoder", "feedforward")
     codes, labels = notebook["encode"](feedforward, test_images).cpu(), test_labels.cpu()
     training_codes = notebook["encode"](feedforward, train_images).cpu()
     explorer = notebook["CodeSpaceExplorer"](feedforward, codes, labels, "section 9",
@@ -96,7 +81,7 @@ def main():
         "trousers_walk": decoded(feedforward, walk),
         "training_codes_per_map_cell": counts.tolist()}
 
-    vae = load(notebook["make_variational_autoencoder"], "vae")
+    vae = committed_model(notebook, "make_variational_autoencoder", "vae")
     means = notebook["encode"](vae, test_images).chunk(2, dim=1)[0].cpu()
     radii = means.norm(dim=1)
     ring = [(radius * math.cos(math.radians(angle)), radius * math.sin(math.radians(angle)))

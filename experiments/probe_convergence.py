@@ -12,32 +12,21 @@ results/probe-convergence.json, which tests/test_claims.py holds section 12's se
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook import load_definitions
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from speed import committed_model, notebook_and_images
 
 TIGHTER = 1e-6
 
 
 def main():
-    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
-    notebook = load_definitions()
-    checkpoint = ROOT / "checkpoints" / "cnn-full.pt"
-    if not checkpoint.is_file():
-        raise SystemExit(f"{checkpoint} is missing: run the notebook in full mode first (it trains and saves it).")
-    device = notebook["DEVICE"]
-    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
-    notebook["prepare_fashion_mnist"](data_root)
-    train_images, train_labels = notebook["load_split"](data_root, train=True, device=device)
-    test_images, test_labels = notebook["load_split"](data_root, train=False, device=device)
-    cnn = notebook["on_device"](notebook["make_cnn_autoencoder"]())
-    cnn.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True)["state_dict"])
+    notebook, train_images, train_labels, test_images, test_labels = notebook_and_images(labels=True)
+    cnn = committed_model(notebook, "make_cnn_autoencoder", "cnn")
     count = notebook["PROBE_TRAINING_IMAGES"]
     train_images, train_labels = train_images[:count], train_labels[:count]  # what the probe learns from
     representations = {"pixels": (train_images, test_images),

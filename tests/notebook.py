@@ -191,6 +191,17 @@ def code_quality_row(metrics: dict, model: str, code: int, original: bool = Fals
                 if (row["model"], row["code_size"], row["original"]) == (model, code, original))
 
 
+def quantized(metrics: dict, method: str, code: int, bits: int) -> dict:
+    """Section 11's point of a model's code at a code size, quantised to `bits` per number."""
+    return next(point for point in metrics["compression"]["quantized"]
+                if (point["method"], point["code_size"], point["bits_per_number"]) == (method, code, bits))
+
+
+def codec(metrics: dict, name: str, quality: int) -> dict:
+    """Section 11's point of a codec (Pillow's format name) at a quality."""
+    return next(point for point in metrics["compression"]["codecs"] if (point["codec"], point["quality"]) == (name, quality))
+
+
 # Section 12's codes of 2 numbers, as (model, code size, original): the study's models and PCA.
 TWO_NUMBER_CODES = [("feedforward", 2, True), ("feedforward", 2, False), ("cnn", 2, False), ("pca", 2, False)]
 

@@ -35,6 +35,14 @@ def numbers_in(text: str) -> list[str]:
     return NUMBER.findall(text)
 
 
+def quoted(text: str, pattern: str) -> tuple[str, ...]:
+    """The groups of `pattern` where the prose `text` (its whitespace made single spaces) says it; a test fails if it
+    no longer does."""
+    found = re.search(pattern, " ".join(text.split()))
+    assert found, f"the prose no longer says {pattern!r}"
+    return tuple(group.rstrip(".") for group in found.groups())  # a number that ends a sentence
+
+
 def summary(notebook: nbformat.NotebookNode) -> dict:
     texts = paragraphs(notebook)
     counts = [len(numbers_in(text)) for text in texts]

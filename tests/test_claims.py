@@ -15,7 +15,8 @@ import pytest
 import torch
 from PIL import Image
 
-from notebook import ROOT, code_quality_row, read_notebook, shows
+from notebook import ROOT, code_quality_row, codec, quantized, read_notebook, shows, study_row
+from prose import quoted
 
 sys.path.insert(0, str(ROOT / "experiments"))
 
@@ -158,7 +159,7 @@ def test_five_epochs_give_most_of_the_gain_and_the_same_table(prose, metrics):
 
 
 def test_the_original_metric_moves_by_tens_of_percent_over_the_last_epochs_and_the_true_mae_by_one_or_two(prose, metrics):
-    found = quoted_numbers(prose, r"Over the last 10 epochs the original metric moved by (\d+)% \(feedforward\) and "
+    found = quoted(prose, r"Over the last 10 epochs the original metric moved by (\d+)% \(feedforward\) and "
                                   r"(\d+)% \(CNN\), the true MAE by (\d+) and (\d+)%\.")
 
     def moved(model: str, key: str) -> float:
@@ -176,8 +177,7 @@ def test_no_codec_makes_a_file_as_small_as_a_quantised_code_and_jpegs_smallest_a
     says(prose, "**At 28 × 28 pixels JPEG's fixed cost dominates**: even at quality 5 its file is")
     says(prose, "bytes, mostly header and tables.")
     compression = metrics["compression"]
-    code = next(point for point in compression["quantized"]
-                if (point["method"], point["code_size"], point["bits_per_number"]) == ("feedforward", 32, 4))
+    code = quantized(metrics, "feedforward", 32, 4)
     codecs = compression["codecs"]
     assert min(point["bytes_mean"] for point in codecs) > 2 * code["entropy_bits"] / 8
     smallest_webp = min((point for point in codecs if point["codec"] == "WEBP"), key=lambda point: point["bytes_mean"])
@@ -195,7 +195,7 @@ def test_no_codec_makes_a_file_as_small_as_a_quantised_code_and_jpegs_smallest_a
         data = file.getvalue()
         start_of_scan = data.index(b"\xff\xda")
         headers.append(start_of_scan + 2 + int.from_bytes(data[start_of_scan + 2:start_of_scan + 4], "big"))
-    jpeg_5 = next(point for point in codecs if (point["codec"], point["quality"]) == ("JPEG", 5))
+    jpeg_5 = codec(metrics, "JPEG", 5)
     assert len(set(headers)) == 1 and headers[0] > 0.5 * jpeg_5["bytes_mean"], (headers, jpeg_5["bytes_mean"])
 
 
@@ -204,12 +204,6 @@ def test_a_changed_held_out_class_comes_out_near_the_tables_row(prose, metrics):
     rows = json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"]
     bag = next(row for row in rows if row["held_out_class"] == "Bag")  # the committed run's held-out class
     assert abs(bag["roc_auc"] - metrics["anomaly"]["roc_auc"]) < 0.01
-
-
-def quoted_numbers(prose: str, pattern: str) -> tuple[str, ...]:
-    found = re.search(pattern, prose)
-    assert found, f"the notebook no longer says {pattern!r}"
-    return found.groups()
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +240,7 @@ def test_the_bottom_left_corner_of_the_feedforward_map_is_empty(prose, code_spac
 
 
 def test_the_vaes_mean_codes_lie_within_three_deviations_with_a_hole_at_the_centre(prose, code_spaces):
-    within_3, within_half, prior_half = quoted_numbers(
+    within_3, within_half, prior_half = quoted(
         prose, r"Nearly all of the VAE's mean codes \((\d+)%\) lie within three standard deviations of the origin.*"
                r"And few images have codes near the origin, the prior's most likely point \((\d+)% within half a "
                r"standard deviation, where the prior puts (\d+)%\): a hole in the map, where draws decode to faint, "
@@ -317,8 +311,7 @@ def test_the_summary_says_the_two_designs_are_close_at_8_numbers(prose, metrics)
     record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())
     relative = doubled_budget.convolutional_against_feedforward(record, metrics)
     assert min(abs(relative[name, 8]) for name, _, _ in doubled_budget.budgets(metrics)) < 0.01
-    ff, cnn = (next(row for row in metrics["code_size_study"] if (row["model"], row["code_size"], row["original"])
-                    == (model, 8, False)) for model in ("feedforward", "cnn"))
+    ff, cnn = (study_row(metrics, model, 8) for model in ("feedforward", "cnn"))
     assert abs(cnn["test_mse_by_epoch"][7] / ff["test_mse_by_epoch"][7] - 1) < 0.005
 
 

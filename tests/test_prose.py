@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from notebook import ROOT, TWO_NUMBER_CODES, code_quality_row, read_notebook, shows, study_row
-from prose import numbers_in, paragraphs, summary
+from notebook import ROOT, TWO_NUMBER_CODES, code_quality_row, codec, quantized, read_notebook, shows, study_row
+from prose import numbers_in, paragraphs, quoted, summary
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
 
@@ -97,26 +97,11 @@ def section(notebook, number: int) -> str:
     return text[start:start + 1 + following.start()] if following else text[start:]
 
 
-def quoted(text: str, pattern: str) -> tuple[str, ...]:
-    found = re.search(pattern, " ".join(text.split()))
-    assert found, f"the prose no longer says {pattern!r}"
-    return tuple(group.rstrip(".") for group in found.groups())  # a number that ends a sentence
-
-
 def gains_over_pca(metrics) -> list[float]:
     return [100 * (1 - study_row(metrics, model, code, original)["mse"] / study_row(metrics, "pca", code)["mse"])
             for model, code, original in [("feedforward", 2, True), ("feedforward", 2, False), ("cnn", 2, False),
                                           ("feedforward", 8, False), ("cnn", 8, False), ("feedforward", 32, False),
                                           ("cnn", 32, False)]]
-
-
-def quantized(metrics, method, code, bits):
-    return next(point for point in metrics["compression"]["quantized"]
-                if (point["method"], point["code_size"], point["bits_per_number"]) == (method, code, bits))
-
-
-def codec(metrics, name, quality):
-    return next(point for point in metrics["compression"]["codecs"] if (point["codec"], point["quality"]) == (name, quality))
 
 
 def test_section_7_quotes_the_run(notebook, metrics):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from notebook import ROOT, read_notebook, run_minutes, shows
+from notebook import ROOT, codec, quantized, read_notebook, run_minutes, shows
 from prose import summary
 
 README = (ROOT / "README.md").read_text()
@@ -63,9 +63,8 @@ def test_its_findings_quote_the_committed_run(metrics):
     doubled = {run["model"]: run["test_mse_by_epoch"]
                for run in json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())["runs"]}
     assert shows(gap, 100 * (doubled["cnn-8"][15] / doubled["feedforward-8"][19] - 1))  # the winners: test_prose.py
-    point = next(p for p in metrics["compression"]["quantized"]
-                 if (p["method"], p["code_size"], p["bits_per_number"]) == ("feedforward", 32, 4))
-    webp = next(p for p in metrics["compression"]["codecs"] if (p["codec"], p["quality"]) == ("WEBP", 0))
+    point = quantized(metrics, "feedforward", 32, 4)
+    webp = codec(metrics, "WEBP", 0)
     size, webp_size = finding(r"takes about (\d+) bytes per image, where WebP needs (\d+)")
     assert shows(size, point["entropy_bits"] / 8) and shows(webp_size, webp["bytes_mean"])
     knn = next(row["knn_accuracy"] for row in metrics["code_quality"]["rows"]
