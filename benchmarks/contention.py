@@ -44,8 +44,7 @@ def measure(alone_batches: int, beside_batches: int) -> dict:
     and after) and beside a busy process."""
     import torch
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from speed import notebook_and_images
+    from notebook_access import notebook_and_images
 
     notebook, train_images, _ = notebook_and_images()
     models = {"cnn": notebook["make_cnn_autoencoder"](), "conv study model (code 32)": notebook["make_conv_autoencoder"](32)}

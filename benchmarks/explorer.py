@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import torch
-from speed import ROOT, notebook_and_images  # this folder is on the path when a script in it runs
+
+from notebook_access import ROOT, notebook_and_images
 
 CHECKPOINT = ROOT / "checkpoints" / "feedforward-full.pt"
 MOVES = """() => {

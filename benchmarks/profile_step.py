@@ -13,8 +13,9 @@ import argparse
 import time
 
 import torch
-from speed import notebook_and_images  # this folder is on the path when a script in it runs
 from torch.profiler import ProfilerActivity, profile
+
+from notebook_access import notebook_and_images
 
 MODELS = {
     "feedforward": lambda notebook: notebook["make_feedforward_autoencoder"](),

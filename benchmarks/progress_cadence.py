@@ -10,7 +10,6 @@ and the longest of them.
 
 import itertools
 import json
-import sys
 import time
 import types
 from pathlib import Path
@@ -18,8 +17,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from speed import notebook_and_images
+from notebook_access import notebook_and_images
 
 
 def main():

@@ -35,8 +35,7 @@ from sklearn.preprocessing import StandardScaler
 from torch.utils.data import DataLoader, Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook import load_definitions
+from notebook_access import load_definitions
 
 
 class Images(Dataset):

@@ -13,15 +13,13 @@ threshold (the 99th percentile of the training images' scores). Writes results/a
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 import torch
 from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook import load_definitions
+from notebook_access import load_definitions
 
 
 def main():

@@ -20,14 +20,12 @@ Writes results/code-spaces.json, which tests/test_claims.py holds the two sectio
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from speed import committed_model, notebook_and_images
+from notebook_access import committed_model, notebook_and_images
 
 DIRECTIONS = {"right": 0, "up right": 45, "up": 90, "up left": 135, "left": 180, "down left": 225, "down": 270,
               "down right": 315}  # degrees from code 1's axis

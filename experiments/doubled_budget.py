@@ -14,20 +14,14 @@ study's (feedforward N, convolutional M epochs), each side doubled alone, and bo
 import argparse
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "experiments"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-sys.path.insert(0, str(ROOT / "tests"))
-from recipes import train
-from speed import notebook_and_images
-
-from notebook import study_row
+from experiments.recipes import train
+from notebook_access import notebook_and_images, study_row
 
 KINDS = ("feedforward", "cnn")
 NAMES = {"feedforward": "deeper feedforward", "cnn": "convolutional"}

@@ -14,18 +14,14 @@ one of the last 10 epochs and the true MAE and MSE at the end, and writes result
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from speed import as_original, original_epoch, original_evaluation
-
-from notebook import load_definitions
+from benchmarks.speed import as_original, original_epoch, original_evaluation
+from notebook_access import load_definitions
 
 EPOCHS = 30
 LAST = 10

@@ -12,14 +12,12 @@ results/probe-convergence.json, which tests/test_claims.py holds section 12's se
 """
 
 import json
-import sys
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from speed import committed_model, notebook_and_images
+from notebook_access import committed_model, notebook_and_images
 
 TIGHTER = 1e-6
 

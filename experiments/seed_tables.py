@@ -14,14 +14,12 @@ cells tagged seed-table and spread-table, so its code and outputs stay as they w
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook import (
+from notebook_access import (
     PUBLISHED,
     README_SPREAD_ROWS,
     SEED_TABLE_METRICS,

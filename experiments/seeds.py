@@ -31,7 +31,6 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -40,8 +39,7 @@ import torch
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook import (
+from notebook_access import (
     NOTEBOOK_PATH,
     headline_numbers,
     last_epochs_original_metric,

@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 from device_watch import AcceleratorWithoutFloat64
-from notebook import NOTEBOOK_PATH, ROOT, execute_in_process, load_definitions, quick_retrain_settings
+from notebook_access import NOTEBOOK_PATH, ROOT, execute_in_process, load_definitions, quick_retrain_settings
 
 matplotlib.use("Agg")  # for definition cells executed in this process; the nbval kernel keeps its own backend
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
-from notebook import denoising_table_mismatches
+from notebook_access import denoising_table_mismatches
 
 
 def random_images(count, seed=0):

@@ -4,15 +4,12 @@ real run, and what it concludes from them follows from them."""
 
 import json
 import re
-import sys
 
 import pytest
 
-from notebook import ROOT, read_notebook, shows
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import contention  # the benchmarks folder is not a package: on the path above
-from speed import report
+from benchmarks import contention
+from benchmarks.speed import report
+from notebook_access import ROOT, read_notebook, shows
 
 BENCHMARKS = sorted((ROOT / "results").glob("benchmark-*.json"))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from notebook import NOTEBOOK_PATH, ROOT, TRAINING_CELLS, cell_text, editor_line_length, training_cells
+from notebook_access import NOTEBOOK_PATH, ROOT, TRAINING_CELLS, cell_text, editor_line_length, training_cells
 
 ARTIFACTS = Path(os.environ.get("AUTOENCODERS_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
 WINDOW = {"width": 1366, "height": 768}  # the commonest laptop screen; JupyterLab opens with its file browser

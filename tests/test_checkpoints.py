@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from notebook import load_definitions
+from notebook_access import load_definitions
 
 
 @pytest.fixture

@@ -9,16 +9,13 @@ import itertools
 import json
 import re
 import statistics
-import sys
 
 import pytest
 import torch
 from PIL import Image
 
-from notebook import ROOT, code_quality_row, codec, quantized, read_notebook, shows, study_row
+from notebook_access import ROOT, code_quality_row, codec, quantized, read_notebook, shows, study_row
 from prose import quoted
-
-sys.path.insert(0, str(ROOT / "experiments"))
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +302,7 @@ def test_the_original_metric_moves_several_times_as_much_from_seed_to_seed_as_th
 def test_the_summary_says_the_two_designs_are_close_at_8_numbers(prose, metrics):
     # "... with the study's epochs and with twice as many; at 8 numbers the two are close": tied after 8 epochs each,
     # and within 1% once the convolutional model has 16 (experiments/doubled_budget.py).
-    import doubled_budget
+    from experiments import doubled_budget
 
     says(prose, "with the study's epochs and with twice as many; at 8 numbers the two are close (section 8)")
     record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())

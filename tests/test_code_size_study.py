@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from notebook import ROOT, code_size_table_mismatches
+from notebook_access import ROOT, code_size_table_mismatches
 
 STUDY_KEYS = {"model", "original", "code_size", "mse", "mae_mean", "parameters", "train_seconds"}
 

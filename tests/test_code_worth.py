@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
-from notebook import code_quality_table_mismatches, compression_table_mismatches
+from notebook_access import code_quality_table_mismatches, compression_table_mismatches
 
 
 def test_quantisation_keeps_levels_in_range_and_rounds_to_the_nearest(notebook):

@@ -6,7 +6,7 @@ import re
 import pytest
 import torch
 
-from notebook import (
+from notebook_access import (
     NOTEBOOK_PATH,
     ROOT,
     TRAINING_CELLS,

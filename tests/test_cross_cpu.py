@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from notebook import ROOT, read_notebook, shows, tagged_cells
+from notebook_access import ROOT, read_notebook, shows, tagged_cells
 
 RUNS = ROOT / "results" / "cross-cpu"
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from device_watch import AcceleratorWithoutFloat64
-from notebook import load_definitions
+from notebook_access import load_definitions
 
 # Operations without a deterministic CUDA implementation (the list in torch.use_deterministic_algorithms' docs: with
 # warn_only=True each of them warns in every cell that calls it on a GPU), as aten operator names.

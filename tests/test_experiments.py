@@ -3,12 +3,9 @@ five seeds, and the anomaly detector with every class held out in turn (the seed
 
 import json
 import re
-import sys
 
-from notebook import ROOT, shows
-
-sys.path.insert(0, str(ROOT / "experiments"))
-import seeds  # experiments/ is not a package
+from experiments import seeds
+from notebook_access import ROOT, shows
 
 
 def readme_section(heading: str) -> str:
@@ -63,8 +60,7 @@ def test_an_interrupted_seed_is_resumed_only_with_this_code_on_this_machine(tmp_
 
 def test_the_recipes_table_is_what_recipes_py_wrote():
     # experiments/README.md shows every run of results/recipes-*.json beside the committed run's section 8.
-    sys.path.insert(0, str(ROOT / "experiments"))
-    import recipes
+    from experiments import recipes
 
     text = (ROOT / "experiments" / "README.md").read_text()
     reference = json.loads((ROOT / "results" / "metrics.json").read_text())
@@ -75,7 +71,7 @@ def test_the_recipes_table_is_what_recipes_py_wrote():
 
 
 def test_the_doubled_budget_table_is_what_doubled_budget_py_wrote():
-    import doubled_budget
+    from experiments import doubled_budget
 
     record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())
     reference = json.loads((ROOT / "results" / "metrics.json").read_text())
@@ -84,7 +80,7 @@ def test_the_doubled_budget_table_is_what_doubled_budget_py_wrote():
 
 
 def test_the_doubled_budget_conclusions_are_the_tables():
-    import doubled_budget
+    from experiments import doubled_budget
 
     record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())
     reference = json.loads((ROOT / "results" / "metrics.json").read_text())

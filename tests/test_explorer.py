@@ -15,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from notebook import cell_text, read_notebook
+from notebook_access import cell_text, read_notebook
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ never a widget, which a saved notebook could show only with the kernel that drew
 import re
 import types
 
-from notebook import load_definitions, read_notebook
+from notebook_access import load_definitions, read_notebook
 
 
 def shell_allowing_input(allowed: bool):

@@ -3,15 +3,20 @@ committed run's, held to results/metrics.json (and results/anomaly_by_class.json
 
 import json
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-from notebook import ROOT, TWO_NUMBER_CODES, code_quality_row, codec, quantized, read_notebook, shows, study_row
+from notebook_access import (
+    ROOT,
+    TWO_NUMBER_CODES,
+    code_quality_row,
+    codec,
+    quantized,
+    read_notebook,
+    shows,
+    study_row,
+)
 from prose import numbers_in, paragraphs, quoted, summary
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +170,7 @@ def test_section_8_says_what_a_doubled_budget_changes(notebook, metrics):
     # "Doubling either model's epochs, or both (experiments/doubled_budget.py, one seed), changes no winner; but with
     # 16 epochs the convolutional model comes within 0.2% of the feedforward model's 20 at 8 numbers. So only at 2
     # and 32 numbers does a design win clearly."
-    import doubled_budget
+    from experiments import doubled_budget
 
     record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())
     assert doubled_budget.problems(record, metrics) == []

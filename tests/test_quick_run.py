@@ -2,7 +2,7 @@
 
 import pytest
 
-from notebook import table_mismatches
+from notebook_access import table_mismatches
 
 MODEL_KEYS = {"original_metric_total", "original_metric_mean", "mae_total", "mae_mean", "mae_per_pixel", "mse",
               "code_size", "parameters", "train_seconds"}

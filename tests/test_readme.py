@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from notebook import ROOT, codec, quantized, read_notebook, run_minutes, shows
+from notebook_access import ROOT, codec, quantized, read_notebook, run_minutes, shows
 from prose import summary
 
 README = (ROOT / "README.md").read_text()

@@ -3,8 +3,8 @@
 
 import torch
 
-from notebook import cell_text
-from notebook import reproducible_numbers as numbers
+from notebook_access import cell_text
+from notebook_access import reproducible_numbers as numbers
 
 # Every model the notebook trains: the original two, the six of the code-size study, and the denoising CNN, the
 # anomaly detector (trained without class 8, Bag) and the VAE.

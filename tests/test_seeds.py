@@ -9,7 +9,7 @@ import statistics
 
 import pytest
 
-from notebook import (
+from notebook_access import (
     PUBLISHED,
     README_SPREAD_ROWS,
     ROOT,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from notebook import load_definitions
+from notebook_access import load_definitions
 
 
 @pytest.mark.parametrize("variable", ["AUTOENCODERS_QUICK", "AUTOENCODERS_RETRAIN"])

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from notebook import ROOT, study_row
+from notebook_access import ROOT, study_row
 from targets import target_failures, target_margins
 
 

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.text import Text
 
-from notebook import execute_in_process, quick_retrain_settings, read_notebook
+from notebook_access import execute_in_process, quick_retrain_settings, read_notebook
 
 # The changes the prompts ask for (a class whose name has a slash and one that ends in s; a fourth code size).
 EDITS = {

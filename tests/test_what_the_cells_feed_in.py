@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from notebook import read_notebook
+from notebook_access import read_notebook
 
 
 @pytest.fixture(scope="module")

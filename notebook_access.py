@@ -1,20 +1,24 @@
-"""Access to the notebook's own code and outputs, so that the tests never copy what the notebook does.
+"""The notebook as a library, for every test, experiment and benchmark, so that none of them copies what it does.
 
 Cells tagged `definitions` (imports, settings, functions, models) are executed in a fresh namespace in this
-process; cells that load data or train are not. Outputs are read from the notebook file with nbformat.
+process; cells that load data or train are not. Outputs are read from the notebook file with nbformat. Import it from
+the repository's root: pytest puts the root on the path (conftest.py), and the scripts run as modules from there
+(`python -m experiments.seeds`).
 """
 
 import contextlib
 import hashlib
 import io
 import itertools
+import os
 import re
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent
 NOTEBOOK_PATH = ROOT / "autoencoders.ipynb"
 
 
@@ -55,6 +59,47 @@ def load_definitions() -> dict:
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(cell.source, f"autoencoders.ipynb, cell {index}", "exec"), namespace)  # noqa: S102 (our own notebook)
     return namespace
+
+
+def notebook_and_images(labels: bool = False):
+    """The notebook's definitions in full mode, and its training and test images on its device, prepared by its own
+    code (and their labels, if asked for)."""
+    os.environ.setdefault("AUTOENCODERS_QUICK", "0")
+    notebook = load_definitions()
+    data_root = notebook["DATA_ROOT"] if notebook["DATA_ROOT"].is_absolute() else ROOT / notebook["DATA_ROOT"]
+    notebook["prepare_fashion_mnist"](data_root)
+    train_images, train_labels = notebook["load_split"](data_root, train=True, device=notebook["DEVICE"])
+    test_images, test_labels = notebook["load_split"](data_root, train=False, device=notebook["DEVICE"])
+    if labels:
+        return notebook, train_images, train_labels, test_images, test_labels
+    return notebook, train_images, test_images
+
+
+def notebook_and_data() -> tuple[dict, SimpleNamespace]:
+    """The notebook's definitions in full mode, and its images and labels on its device, split as section 2 splits
+    them: `train_*` (all training images: the original two models'), `training_*` and `validation_*` (every other
+    model's), and `test_*`."""
+    notebook, train_images, train_labels, test_images, test_labels = notebook_and_images(labels=True)
+    split = notebook["validation_split"](len(train_images), notebook["VALIDATION_SIZE"], notebook["SEED"])
+    training, validation = (rows.to(notebook["DEVICE"]) for rows in split)
+    return notebook, SimpleNamespace(
+        train_images=train_images, train_labels=train_labels, test_images=test_images, test_labels=test_labels,
+        training_images=train_images[training], training_labels=train_labels[training],
+        validation_images=train_images[validation], validation_labels=train_labels[validation])
+
+
+def committed_model(notebook: dict, make: str, name: str, *arguments):
+    """The committed run's model `name` (checkpoints/<name>-full.pt), built by the notebook's `make` function (called
+    with `arguments`) and put on its device as the notebook does; stops with what to do when the checkpoint is not
+    there."""
+    import torch  # only here: the tests that read files need no PyTorch
+
+    checkpoint = ROOT / "checkpoints" / f"{name}-full.pt"
+    if not checkpoint.is_file():
+        raise SystemExit(f"{checkpoint} is missing: run the notebook in full mode first (it trains and saves it).")
+    model = notebook["on_device"](notebook[make](*arguments))
+    model.load_state_dict(torch.load(checkpoint, map_location=notebook["DEVICE"], weights_only=True)["state_dict"])
+    return model
 
 
 def quick_retrain_settings(local_copy: Path, results: Path, checkpoints: Path) -> dict[str, str]:
