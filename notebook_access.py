@@ -38,7 +38,9 @@ def editor_line_length() -> int:
     return int(re.search(r"^line-length = (\d+)", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)[1])
 
 
-TRAINING_CELLS = 6  # the original two models, the code-size study, denoising, anomaly detection, the VAE
+# The original two models, the code-size study, denoising, anomaly detection (and its all-classes reference), the
+# VAE, and the sparse autoencoder with its plain twin.
+TRAINING_CELLS = 7
 
 
 def training_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -180,10 +182,9 @@ TABLE_COLUMNS = {  # column of the displayed table -> key in metrics.json
     "Training time (s)": "train_seconds",
     "Original metric, total": "original_metric_total",
     "Original metric, per image": "original_metric_mean",
-    "True MAE, total": "mae_total",
-    "True MAE, per image": "mae_mean",
-    "True MAE, per pixel": "mae_per_pixel",
-    "MSE, per pixel": "mse",
+    "SAE per image": "sae_mean",
+    "MAE per pixel": "mae",
+    "MSE per pixel": "mse",
 }
 TABLE_ROWS = {"Feedforward": "feedforward", "CNN": "cnn"}
 
@@ -204,8 +205,14 @@ def table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -> list[str
 
 
 NOT_REPRODUCIBLE = {"train_seconds", "elapsed_seconds", "from_checkpoint"}  # timings, and where the weights came from
-APPLICATIONS = ("denoising", "anomaly", "vae")  # the sections on what autoencoders are for
+APPLICATIONS = ("denoising", "anomaly", "vae", "sparse")  # the sections on what autoencoders are for
 RESULT_SECTIONS = ("models", "code_size_study", "per_class_mae", "compression", "code_quality", *APPLICATIONS)
+
+
+def drop_timings(section: dict) -> dict:
+    """A section of a metrics file without its timings, at any depth (the sparse autoencoder keeps one per model)."""
+    return {key: drop_timings(value) if isinstance(value, dict) else value for key, value in section.items()
+            if key not in NOT_REPRODUCIBLE}
 
 
 def reproducible_numbers(metrics: dict) -> dict:
@@ -217,8 +224,8 @@ def reproducible_numbers(metrics: dict) -> dict:
         "code_size_study": [{key: value for key, value in row.items() if key not in NOT_REPRODUCIBLE}
                             for row in metrics.get("code_size_study", [])],
         "per_class_mae": metrics.get("per_class_mae"),
-        **{section: {key: value for key, value in metrics.get(section, {}).items() if key not in NOT_REPRODUCIBLE}
-           for section in APPLICATIONS},
+        "best_on_validation": metrics.get("best_on_validation"),
+        **{section: drop_timings(metrics.get(section, {})) for section in APPLICATIONS},
         "compression": metrics.get("compression"),  # no timings in these two
         "code_quality": metrics.get("code_quality"),
     }
@@ -261,10 +268,11 @@ def headline_numbers(reproducible: dict) -> dict[str, float]:
     table, every MSE of the code-size study and the best 2-D model's gain, the rate-distortion and code-quality
     figures, and the denoising, anomaly and VAE results."""
     numbers = {f"models.{model}.{key}": reproducible["models"][model][key]
-               for model in ("feedforward", "cnn") for key in ("original_metric_mean", "mae_mean", "mse")}
+               for model in ("feedforward", "cnn") for key in ("original_metric_mean", "sae_mean", "mse")}
     study = reproducible["code_size_study"]
     numbers |= {f"code_size_study.{study_label(row)}.mse": row["mse"] for row in study}
-    best_at_2 = min(row["mse"] for row in study if row["code_size"] == 2 and row["model"] != "pca")
+    best_at_2 = min((row for row in study if row["code_size"] == 2 and row["validation_mse"] is not None
+                     and row["model"] != "pca"), key=lambda row: row["validation_mse"])["mse"]
     numbers["code_size_study.best_2d_gain_percent"] = 100 * (1 - best_at_2 / reproducible["models"]["feedforward"]["mse"])
     numbers |= {f"compression.{method}.best_psnr_within_256_bits": point["best_psnr_within_256_bits"]
                 for method, point in reproducible["compression"]["operating_points"].items()
@@ -273,14 +281,16 @@ def headline_numbers(reproducible: dict) -> dict[str, float]:
                 for row in reproducible["code_quality"]["rows"] for key in ("knn_accuracy", "probe_accuracy")}
     for section, keys in {"denoising": ("psnr_noisy", "psnr_plain_cnn", "psnr_denoised"),
                           "anomaly": ("roc_auc", "roc_auc_trained_on_all_classes", "precision", "recall"),
-                          "vae": ("test_loss", "kl", "mse")}.items():
+                          "vae": ("test_loss", "kl", "mse", "mse_plain_autoencoder")}.items():
         numbers |= {f"{section}.{key}": reproducible[section][key] for key in keys}
+    numbers |= {f"sparse.{model}.{key}": reproducible["sparse"][model][key]
+                for model in ("plain", "sparse") for key in ("mse", "active_units_mean")}
     return numbers
 
 
 def last_epochs_original_metric(metrics: dict, epochs: int = 10) -> dict[str, list[float]]:
     """The original metric per image after each of the last `epochs` epochs, for both original models."""
-    return {model: metrics["models"][model]["history"]["test_original_metric_mean"][-epochs:]
+    return {model: metrics["models"][model]["history"]["held_out_original_metric_mean"][-epochs:]
             for model in ("feedforward", "cnn")}
 
 
@@ -292,7 +302,7 @@ def code_size_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict) -
         return [f"the table has {len(table)} rows, the metrics file {len(study)}"]
     problems = []
     for shown, row in zip(table, study):  # both sorted by code size, then model
-        for column, key in [("Code size", "code_size"), ("Test MSE", "mse"), ("True MAE per image", "mae_mean"),
+        for column, key in [("Code size", "code_size"), ("Test MSE", "mse"), ("MAE per pixel", "mae"),
                             ("Parameters", "parameters"), ("Training time (s)", "train_seconds")]:
             if not shows(shown[column], row[key]):
                 problems.append(f"{shown['Model']} at {shown['Code size']} / {column}: {shown[column]} vs {row[key]}")
@@ -357,7 +367,7 @@ def code_quality_table_mismatches(notebook: nbformat.NotebookNode, metrics: dict
 # What the original's README published (its metric only): (model, key) -> the figure as it printed it.
 PUBLISHED = {("feedforward", "original_metric_mean"): "8.11", ("cnn", "original_metric_mean"): "3.29"}
 SEED_TABLE_ROWS = {"Feedforward": "feedforward", "CNN": "cnn"}
-SEED_TABLE_METRICS = {"original metric per image": "original_metric_mean", "true MAE per image": "mae_mean",
+SEED_TABLE_METRICS = {"original metric per image": "original_metric_mean", "SAE per image": "sae_mean",
                       "MSE per pixel": "mse"}
 
 

@@ -1,7 +1,7 @@
 """A training that shares its CPU: how PyTorch's threads wait, alone and beside another busy process.
 
-    python benchmarks/contention.py                 # 2 rounds, about 15 minutes on a 2-core CPU
-    python benchmarks/contention.py --rounds 3 --alone-batches 600
+    python -m benchmarks.contention                 # 2 rounds, about 15 minutes on a 2-core CPU
+    python -m benchmarks.contention --rounds 3 --alone-batches 600
 
 On two cores, PyTorch runs each operation on two OpenMP threads, which wait for each other when it ends. By default
 a waiting thread spins for a while before it sleeps; when another process holds one of the two cores, the spinning

@@ -2,7 +2,7 @@
 (the images decoded at every point of its grid, and the PNGs), the page's size, which a saved notebook keeps, and
 the time the page's own script takes to draw a move, in Chromium.
 
-    python benchmarks/explorer.py
+    python -m benchmarks.explorer
 
 It builds the explorer with the notebook's own definition cells for the feedforward model of section 9 and the
 codes it gives the 10,000 test images: the committed run's model from checkpoints/feedforward-full.pt when it is

@@ -1,8 +1,8 @@
 """Where a training step's time goes: torch.profiler over the notebook's own `train_autoencoder`.
 
-    python benchmarks/profile_step.py                      # the original CNN and the conv study model (code 32)
-    python benchmarks/profile_step.py --models feedforward --steps 300
-    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/profile_step.py   # the AVX2 code paths
+    python -m benchmarks.profile_step                      # the original CNN and the conv study model (code 32)
+    python -m benchmarks.profile_step --models feedforward --steps 300
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python -m benchmarks.profile_step   # the AVX2 code paths
 
 For each model it trains one warm-up epoch of `--steps` batches of 64 training images, then profiles a second one
 and prints the operators that took the most time of their own (self CPU time), with their share of the epoch.

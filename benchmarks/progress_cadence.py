@@ -2,7 +2,7 @@
 convolutional model (code of 32), the slowest epoch of the notebook, trained by the notebook's `train_autoencoder`
 with the bar a person gets in Jupyter (its `LiveProgressLine`), every redraw of the bar timed.
 
-    python benchmarks/progress_cadence.py       # about a minute on a 2-core CPU; run it alone
+    python -m benchmarks.progress_cadence       # about a minute on a 2-core CPU; run it alone
 
 Writes results/progress-cadence-<cpu capability>.json: the seconds between consecutive redraws during the epoch,
 and the longest of them.

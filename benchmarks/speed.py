@@ -1,8 +1,8 @@
 """Speed of the notebook's training and evaluation against the original notebook's pipeline.
 
-    python benchmarks/speed.py                # writes results/benchmark-<cpu capability>.json, e.g. benchmark-avx2.json
-    python benchmarks/speed.py --repeats 5 --output /tmp/benchmark.json
-    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/speed.py   # an AVX-512 CPU's AVX2 code paths
+    python -m benchmarks.speed                # writes results/benchmark-<cpu capability>.json, e.g. benchmark-avx2.json
+    python -m benchmarks.speed --repeats 5 --output /tmp/benchmark.json
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python -m benchmarks.speed   # an AVX-512 CPU's AVX2 code paths
 
 In one process, on the device the notebook would pick, it alternates the two sides several times and reports
 medians and ratios:

@@ -1,12 +1,12 @@
 """What the two explorers of the notebook show, measured: section 9's map of the feedforward model's 2-D codes and
 section 15's map of the VAE's mean codes, for the committed run's models.
 
-    python experiments/code_spaces.py
+    python -m experiments.code_spaces
 
 It uses the notebook's own definition cells in full mode (the models, `encode`, `decode`, `CodeSpaceExplorer`,
-`nearest_neighbours`, the data), and the committed run's models from checkpoints/feedforward-full.pt and
+`knn_classes`, the data), and the committed run's models from checkpoints/feedforward-full.pt and
 checkpoints/vae-full.pt (run the notebook in full mode first). A decoded image is judged as section 12 judges a
-code: by the most common class of its 5 nearest training images, here by their pixels. Its brightness is the mean of
+code, by the notebook's `knn_classes`: the most common class of its 5 nearest training images, here by their pixels. Its brightness is the mean of
 its pixels, its contrast their standard deviation, and its sharpness the mean absolute difference between
 neighbouring pixels.
 
@@ -20,12 +20,10 @@ Writes results/code-spaces.json, which tests/test_claims.py holds the two sectio
 
 import json
 import math
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-from notebook_access import committed_model, notebook_and_images
+from notebook_access import ROOT, committed_model, notebook_and_data
 
 DIRECTIONS = {"right": 0, "up right": 45, "up": 90, "up left": 135, "left": 180, "down left": 225, "down": 270,
               "down right": 315}  # degrees from code 1's axis
@@ -36,23 +34,22 @@ MAP_CELLS = 4  # the explorer's map cut into 4 x 4 cells
 
 
 def main():
-    notebook, train_images, train_labels, test_images, test_labels = notebook_and_images(labels=True)
+    notebook, data = notebook_and_data()
+    test_images, test_labels = data.test_images, data.test_labels
     device, class_names = notebook["DEVICE"], notebook["CLASS_NAMES"]
 
     def test_mse(model) -> float:
         # The committed run's models reproduce its metrics (tests/test_claims.py compares them).
-        errors = notebook["reconstruction_errors"](test_images, notebook["reconstruct"](model, test_images))
-        return notebook["summarize_errors"](errors)["mse"]
+        return notebook["mean_errors"](model, test_images)["mse"]
 
     def decoded(model, points: list[tuple[float, float]]) -> list[dict]:
         images = notebook["decode"](model, torch.tensor(points, dtype=torch.float32, device=device))
-        neighbours = train_labels.cpu()[notebook["nearest_neighbours"](train_images, images, 5)]
-        votes = torch.nn.functional.one_hot(neighbours, len(class_names)).sum(dim=1)
+        judged = notebook["knn_classes"](data.training_images, data.training_labels, images)
         rows = []
-        for point, image, vote in zip(points, images.cpu()[:, 0], votes):
+        for point, image, judged_class in zip(points, images.cpu()[:, 0], judged.tolist()):
             sharpness = torch.cat([(image[:, 1:] - image[:, :-1]).abs().flatten(),
                                    (image[1:] - image[:-1]).abs().flatten()]).mean()
-            rows.append({"code": list(point), "judged_class": class_names[vote.argmax().item()],
+            rows.append({"code": list(point), "judged_class": class_names[judged_class],
                          "brightness": image.mean().item(), "contrast": image.std().item(),
                          "sharpness": sharpness.item()})
         return rows
@@ -62,7 +59,7 @@ def main():
 
     feedforward = committed_model(notebook, "make_feedforward_autoencoder", "feedforward")
     codes, labels = notebook["encode"](feedforward, test_images).cpu(), test_labels.cpu()
-    training_codes = notebook["encode"](feedforward, train_images).cpu()
+    training_codes = notebook["encode"](feedforward, data.train_images).cpu()  # the images it trained on
     explorer = notebook["CodeSpaceExplorer"](feedforward, codes, labels, "section 9",
                                              start=tuple(codes.median(dim=0).values.tolist()))
     trousers = codes[labels == class_names.index("Trouser")]

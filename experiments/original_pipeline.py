@@ -1,7 +1,7 @@
 """The original's own training pipeline, seed by seed: where do its numbers fall against the notebook's?
 
-    OMP_NUM_THREADS=1 python experiments/original_pipeline.py      # feedforward, seeds 0-4: ~5 min (as committed)
-    python experiments/original_pipeline.py --model cnn --seeds 0 1
+    OMP_NUM_THREADS=1 python -m experiments.original_pipeline      # feedforward, seeds 0-4: ~5 min (as committed)
+    python -m experiments.original_pipeline --model cnn --seeds 0 1
 
 The notebook's results table differs from the published one in its original metric. To tell a difference of
 pipeline from the seed-to-seed spread, this trains the original's models (built by the notebook's own functions,

@@ -3,7 +3,7 @@
 times tighter (1e-6), on the two representations whose fits take longest, the raw pixels and the original CNN's
 1,568-number code.
 
-    python experiments/probe_convergence.py
+    python -m experiments.probe_convergence
 
 It uses the notebook's own definition cells in full mode (`fit_linear_probe`, `encode`, the data), and the original
 CNN of the committed run from checkpoints/cnn-full.pt (run the notebook in full mode first). For each representation

@@ -1,7 +1,7 @@
 """The markdown tables that the notebook, README.md and experiments/README.md copy from results/seeds.json.
 
-    python experiments/seed_tables.py            # print them
-    python experiments/seed_tables.py --write    # and put them in place of the ones in those three files
+    python -m experiments.seed_tables            # print them
+    python -m experiments.seed_tables --write    # and put them in place of the ones in those three files
 
 Prints, from results/seeds.json and results/metrics.json (seed 0, the committed run): section 7's seed table, the
 README's results table, the summary's table of headline numbers (also in experiments/README.md), the table of

@@ -1,7 +1,7 @@
 """The whole notebook in full mode once per seed: how much every headline number moves from one seed to the next.
 
-    nohup python experiments/seeds.py > seeds.log 2>&1 &   # seeds 0-4: about 4 hours on a 2-core AMD Zen 3
-    python experiments/seeds.py --seeds 5 6                  # other seeds
+    nohup python -m experiments.seeds > seeds.log 2>&1 &   # seeds 0-4: about 4 hours on a 2-core AMD Zen 3
+    python -m experiments.seeds --seeds 5 6                  # other seeds
 
 Each seed runs the notebook itself (nbclient, a fresh kernel, AUTOENCODERS_SEED=<seed>, full mode, training from
 scratch) in a folder of its own under --work, so each run writes its results/ and checkpoints/ there, never over

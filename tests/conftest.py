@@ -109,19 +109,36 @@ def quick_run(first_run, tmp_path_factory, checkpoint_dir):
     return execute_notebook(tmp_path_factory.mktemp("quick-run"), AUTOENCODERS_CHECKPOINT_DIR=str(checkpoint_dir))
 
 
+SHOWN_FIGURES = []  # every figure the watched run showed, in order, for tests/test_figures.py
+
+
+def keep_and_close(*args, **kwargs):
+    SHOWN_FIGURES.extend(plt.figure(number) for number in plt.get_fignums())
+    plt.close("all")
+
+
 @pytest.fixture(scope="session")
 def watched_retrain(quick_run, tmp_path_factory, local_copy, checkpoint_dir):
     """Seed 0 again, told to train again although the first run's checkpoints are there, executed in this process
     under a watch that plays an accelerator without float64 (tests/device_watch.py). Returns the watch, the
-    notebook's namespace and the metrics file it wrote."""
+    notebook's namespace and the metrics file it wrote; the figures it showed are kept in SHOWN_FIGURES."""
     watch, results = AcceleratorWithoutFloat64(), tmp_path_factory.mktemp("watched-retrain")
     with pytest.MonkeyPatch.context() as patch:
         for name, value in quick_retrain_settings(local_copy, results, checkpoint_dir).items():
             patch.setenv(name, value)
-        patch.setattr(plt, "show", lambda *args, **kwargs: plt.close("all"))
+        patch.setattr(plt, "show", keep_and_close)
         with watch.watching():
             namespace = execute_in_process()
     return watch, namespace, json.loads((results / "metrics-quick.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def shown_figures(watched_retrain) -> list:
+    """The figures of the watched run, by their suptitle or their first axes' title."""
+    def title(figure) -> str:
+        return figure.get_suptitle() or figure.axes[0].get_title()
+
+    return [(title(figure), figure) for figure in SHOWN_FIGURES]
 
 
 @pytest.fixture(scope="session")

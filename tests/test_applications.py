@@ -17,14 +17,18 @@ def random_images(count, seed=0):
     return torch.rand(count, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
 
 
+def seeded(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
 def test_noise_is_seeded_clipped_and_as_strong_as_asked(notebook):
     grey = torch.full((2000, 1, 28, 28), 0.5)
-    noisy = notebook["add_noise"](grey, 0.05, seed=1)
-    assert torch.equal(noisy, notebook["add_noise"](grey, 0.05, seed=1))
-    assert not torch.equal(noisy, notebook["add_noise"](grey, 0.05, seed=2))
+    noisy = notebook["add_noise"](grey, seeded(1), 0.05)
+    assert torch.equal(noisy, notebook["add_noise"](grey, seeded(1), 0.05))
+    assert not torch.equal(noisy, notebook["add_noise"](grey, seeded(2), 0.05))
     assert (noisy - grey).std().item() == pytest.approx(0.05, rel=0.01)  # 10 standard deviations from clipping
     assert abs((noisy - grey).mean().item()) < 1e-3
-    strong = notebook["add_noise"](grey, 3.0)
+    strong = notebook["add_noise"](grey, seeded(1), 3.0)
     assert strong.min() == 0 and strong.max() == 1  # clipped to the range of the images
     assert notebook["NOISE_STD"] == 0.3
 
@@ -32,7 +36,31 @@ def test_noise_is_seeded_clipped_and_as_strong_as_asked(notebook):
 @pytest.mark.parametrize("std", [-0.1, float("nan")])
 def test_a_bad_noise_level_is_refused(notebook, std):
     with pytest.raises(ValueError, match="noise standard deviation"):
-        notebook["add_noise"](random_images(2), std)
+        notebook["add_noise"](random_images(2), seeded(0), std)
+
+
+def test_the_noise_layer_draws_fresh_noise_every_batch_in_training_only(notebook):
+    images = random_images(64)
+    layer = notebook["GaussianNoise"](0.3, seed=5)
+    first, second = layer(images), layer(images)  # a new module is in training mode
+    assert not torch.equal(first, second)  # a fresh draw every batch ...
+    again = notebook["GaussianNoise"](0.3, seed=5)
+    assert torch.equal(again(images), first) and torch.equal(again(images), second)  # ... from its own seed
+    assert torch.equal(first, notebook["add_noise"](images, seeded(5), 0.3))
+    layer.eval()
+    assert layer(images) is images  # in evaluation it passes its input through
+
+
+def test_the_denoiser_is_the_original_cnn_behind_a_noise_layer(notebook):
+    torch.manual_seed(0)
+    denoiser = notebook["make_denoiser"]()
+    torch.manual_seed(0)
+    cnn = notebook["make_cnn_autoencoder"]()
+    noise, *encoder = denoiser.encoder
+    assert isinstance(noise, notebook["GaussianNoise"]) and noise.std == notebook["NOISE_STD"]
+    assert repr(torch.nn.Sequential(*encoder)) == repr(cnn.encoder) and repr(denoiser.decoder) == repr(cnn.decoder)
+    # The same initial weights as the original CNN under the same seed: the noise layer draws nothing at building.
+    assert all(torch.equal(a, b) for a, b in zip(denoiser.parameters(), cnn.parameters()))
 
 
 def test_psnr_matches_an_independent_computation(notebook):
@@ -63,10 +91,10 @@ def test_precision_and_recall_agree_with_scikit_learn(notebook):
 
 def test_the_anomaly_report_sets_its_threshold_from_normal_scores_only(notebook):
     generator = torch.Generator().manual_seed(0)
-    normal_training = torch.rand(10_000, generator=generator)                   # normal scores: uniform on [0, 1]
+    normal_validation = torch.rand(10_000, generator=generator)                 # normal scores: uniform on [0, 1]
     test_scores = torch.cat([torch.rand(9_000, generator=generator), 0.5 + torch.rand(1_000, generator=generator)])
     is_anomaly = torch.arange(10_000) >= 9_000                                   # anomalies: uniform on [0.5, 1.5]
-    report = notebook["anomaly_report"](test_scores, is_anomaly, normal_training)
+    report = notebook["anomaly_report"](test_scores, is_anomaly, normal_validation)
     assert report["roc_auc"] == pytest.approx(roc_auc_score(is_anomaly.numpy(), test_scores.numpy()))
     assert report["threshold_percentile"] == 99 and report["threshold"] == pytest.approx(0.99, abs=0.005)
     flagged = test_scores > report["threshold"]
@@ -74,6 +102,7 @@ def test_the_anomaly_report_sets_its_threshold_from_normal_scores_only(notebook)
     assert report["false_positive_rate"] == pytest.approx(0.01, abs=0.005)    # about 1% of normal images
     assert report["recall"] == pytest.approx(0.51, abs=0.04)                  # anomalies above ~0.99
     assert (report["precision"], report["recall"]) == notebook["precision_recall"](flagged, is_anomaly)
+    assert report["anomaly_share"] == pytest.approx(0.1)  # what the precision depends on
 
 
 def test_training_learns_the_targets_not_the_inputs(notebook):
@@ -82,17 +111,18 @@ def test_training_learns_the_targets_not_the_inputs(notebook):
     torch.manual_seed(0)
     model = notebook["make_feedforward_autoencoder"](code_size=32)
     before = notebook["reconstruction_mse"](model, inputs, targets).item()
-    history = notebook["train_autoencoder"](model, inputs, inputs, train_targets=targets, test_targets=targets,
-                                            epochs=20, batch_size=32, learning_rate=3e-3)
+    history = notebook["train_autoencoder"](model, inputs, inputs, train_targets=targets, held_out_targets=targets,
+                                            recipe=notebook["Recipe"](epochs=20, batch_size=32, learning_rate=3e-3))
     after = notebook["reconstruction_mse"](model, inputs, targets).item()
     assert after < 0.8 * before
-    assert history["test_loss"][-1] == pytest.approx(after, rel=1e-5)
+    assert history["held_out_loss"][-1] == pytest.approx(after, rel=1e-5)
 
 
 def test_mismatched_targets_are_refused_with_a_clear_error(notebook):
     model = notebook["make_feedforward_autoencoder"]()
     with pytest.raises(ValueError, match="one target image per input image"):
-        notebook["train_autoencoder"](model, random_images(64), train_targets=random_images(32), epochs=1)
+        notebook["train_autoencoder"](model, random_images(64), train_targets=random_images(32),
+                                      recipe=notebook["Recipe"](epochs=1))
 
 
 def test_the_vae_loss_is_summed_binary_cross_entropy_plus_the_kl_divergence(notebook):
@@ -141,8 +171,8 @@ def test_the_denoising_numbers_describe_the_noisy_test_images(quick_run, data_ro
     _, metrics = quick_run
     denoising = metrics["denoising"]
     assert denoising["noise_std"] == 0.3
-    # The noisy test images re-made from their description: N(0, 0.3^2) noise from seed 1, clipped to [0, 1]; a quick
-    # run tests on the first TEST_SIZE test images.
+    # The noisy test images re-made from their description: N(0, 0.3^2) noise from seed 0 + 1, clipped to [0, 1]; a
+    # quick run tests on the first TEST_SIZE test images.
     test_images, _ = notebook["load_split"](data_root, train=False, device=torch.device("cpu"))
     test_images = test_images[:notebook["TEST_SIZE"]]
     noise = torch.randn(test_images.shape, generator=torch.Generator().manual_seed(1)) * 0.3
@@ -166,7 +196,7 @@ def test_anomaly_detection_beats_chance(quick_run):
     assert anomaly["roc_auc"] > 0.5
     assert 0 <= anomaly["precision"] <= 1 and 0 < anomaly["recall"] <= 1
     assert anomaly["threshold"] > 0 and anomaly["threshold_percentile"] == 99
-    # The threshold flags about 1% of the normal training images, so a small share of the normal test images.
+    # The threshold flags about 1% of the normal validation images, so a small share of the normal test images.
     assert anomaly["false_positive_rate"] < 0.05
 
 

@@ -29,7 +29,7 @@ def fresh_model(notebook):
 
 def train_or_load(notebook, model, images, epochs=1):
     return notebook["train_or_load"](model, "cnn", images.to(notebook["DEVICE"]), images.to(notebook["DEVICE"]),
-                                     epochs=epochs)
+                                     recipe=notebook["Recipe"](epochs=epochs))
 
 
 def files_in(folder: Path) -> list[str]:
@@ -37,8 +37,8 @@ def files_in(folder: Path) -> list[str]:
 
 
 def valid_history(epochs: int) -> dict:
-    return {"seconds": 1.5, "train_loss": [0.1] * epochs, "test_loss": [0.1] * epochs,
-            "test_mae_mean": [50.0] * epochs, "test_original_metric_mean": [5.0] * epochs,
+    return {"seconds": 1.5, "train_loss": [0.1] * epochs, "held_out_loss": [0.1] * epochs,
+            "held_out_mae": [0.1] * epochs, "held_out_original_metric_mean": [5.0] * epochs,
             "elapsed_seconds": [1.5 * (epoch + 1) / epochs for epoch in range(epochs)]}
 
 
@@ -82,13 +82,13 @@ def test_a_checkpoint_for_another_setup_is_not_used(notebook, images, capsys):
 
 
 def test_a_checkpoint_for_another_task_or_loss_is_not_used(notebook, images, capsys):
-    device_images = images.to(notebook["DEVICE"])
-    notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, epochs=1)
-    denoising = notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, epochs=1,
+    device_images, one_epoch = images.to(notebook["DEVICE"]), notebook["Recipe"](epochs=1)
+    notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, recipe=one_epoch)
+    denoising = notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, recipe=one_epoch,
                                           task="denoise")
     assert denoising["from_checkpoint"] is False
     assert "(task differ)" in capsys.readouterr().out
-    other_loss = notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, epochs=1,
+    other_loss = notebook["train_or_load"](fresh_model(notebook), "cnn", device_images, device_images, recipe=one_epoch,
                                            task="denoise", loss_function=lambda model, x, y: ((model(x) - y) ** 2).sum())
     assert other_loss["from_checkpoint"] is False
     assert "(loss differ)" in capsys.readouterr().out
@@ -110,7 +110,7 @@ def test_a_quick_mode_checkpoint_is_never_used_in_full_mode(monkeypatch, tmp_pat
 
 def test_a_checkpoint_that_does_not_fit_the_model_leaves_its_initial_weights(notebook, images, capsys):
     model = fresh_model(notebook)
-    setup = notebook["training_setup"](model, images, 1, 64, 1e-3, notebook["SEED"])
+    setup = notebook["training_setup"](model, images, notebook["Recipe"](epochs=1), notebook["SEED"])
     weights = {k: v.clone() for k, v in model.state_dict().items()}
     wrong = {k: torch.zeros_like(v) for k, v in weights.items()}
     wrong["decoder.2.weight"] = torch.zeros(3, 3)  # one tensor of the wrong shape, after others that fit
@@ -175,9 +175,9 @@ BROKEN = {
     "no history": (lambda c: {k: v for k, v in c.items() if k != "history"}, "it is not a checkpoint"),
     "history is a list": (lambda c: broken(c, "history", [0.1]), "its history is not a dict"),
     "history lacks the time": (lambda c: broken(c, "history.seconds", None), "training time in seconds"),
-    "history lacks a curve": (lambda c: broken(c, "history.test_mae_mean", None), "no test_mae_mean"),
+    "history lacks a curve": (lambda c: broken(c, "history.held_out_mae", None), "no held_out_mae"),
     "a curve too short": (lambda c: broken(c, "history.train_loss", []), "no train_loss with one finite number"),
-    "a curve of text": (lambda c: broken(c, "history.test_loss", ["0.1"]), "no test_loss with one finite number"),
+    "a curve of text": (lambda c: broken(c, "history.held_out_loss", ["0.1"]), "no held_out_loss with one finite number"),
     "a curve with NaN": (lambda c: broken(c, "history.train_loss", [float("nan")]), "no train_loss"),
     "weights are a list": (lambda c: broken(c, "state_dict", [1.0]), "its state_dict is not a dict of tensors"),
     "weights with NaN": (lambda c: broken(c, "state_dict.decoder.0.bias",

@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 
 from notebook_access import ROOT, code_size_table_mismatches
 
-STUDY_KEYS = {"model", "original", "code_size", "mse", "mae_mean", "parameters", "train_seconds"}
+STUDY_KEYS = {"model", "original", "code_size", "mse", "mae", "validation_mse", "parameters", "train_seconds"}
 
 
 def rows(metrics, model, original=False):
@@ -32,8 +32,8 @@ def test_the_original_models_appear_with_their_own_results(quick_run):
     _, metrics = quick_run
     for model, code in [("feedforward", 2), ("cnn", 1568)]:
         row, result = rows(metrics, model, original=True)[code], metrics["models"][model]
-        assert (row["mse"], row["mae_mean"], row["parameters"]) == (result["mse"], result["mae_mean"],
-                                                                    result["parameters"])
+        assert (row["mse"], row["mae"], row["parameters"]) == (result["mse"], result["mae"], result["parameters"])
+        assert row["validation_mse"] is None  # they trained on the validation images: nothing is chosen by them
 
 
 def test_pca_error_falls_as_the_code_grows_and_vanishes_at_784(quick_run):
@@ -58,7 +58,7 @@ def test_per_class_errors_average_to_the_overall_error(quick_run, notebook, data
         by_class = metrics["per_class_mae"][model]
         assert len(by_class) == 10
         weighted_mean = np.average(list(by_class.values()), weights=images_per_class)
-        assert weighted_mean == pytest.approx(metrics["models"][model]["mae_mean"], rel=1e-9)
+        assert weighted_mean == pytest.approx(metrics["models"][model]["mae"], rel=1e-9)
 
 
 def test_the_notebooks_pca_agrees_with_scikit_learn(notebook, data_root):
@@ -73,17 +73,17 @@ def test_the_notebooks_pca_agrees_with_scikit_learn(notebook, data_root):
 
 
 # A convolutional autoencoder as UvA's deep learning tutorial 9 builds one, with its 32 and 64 channels (the study's
-# model has 24 and 48), trained with the notebook's recipe on a code of 32 numbers, seed 0: its test MSE after 4, 6,
-# 8, 10 and 12 epochs, as issue 26 measured it on an AMD Zen 5 (AVX-512). Re-running that design on this project's
-# Zen 3 (AVX2) gave 0.00820, 0.00743, 0.00710, 0.00687 and 0.00669.
+# model has 24 and 48), trained with the original's recipe (Adam at 0.001, constant) on a code of 32 numbers, seed 0:
+# its test MSE after 4, 6, 8, 10 and 12 epochs, as issue 26 measured it on an AMD Zen 5 (AVX-512). Re-running that
+# design on this project's Zen 3 (AVX2) gave 0.00820, 0.00743, 0.00710, 0.00687 and 0.00669.
 REFERENCE_CURVE_AT_32 = {4: 0.00820, 6: 0.00743, 8: 0.00708, 10: 0.00688, 12: 0.00667}
 
 
 def test_the_studys_convolutional_model_is_no_straw_man():
-    # Within 15% of the reference design at the same number of epochs, or it could not speak for convolutions.
+    # Within 15% of the reference design after as many epochs or the next number measured (more training, so a
+    # stricter bar), or it could not speak for convolutions.
     metrics = json.loads((ROOT / "results" / "metrics.json").read_text())
     row = next(row for row in metrics["code_size_study"] if (row["model"], row["code_size"], row["original"])
                == ("cnn", 32, False))
-    assert row["epochs"] in REFERENCE_CURVE_AT_32
-    assert row["mse"] <= 1.15 * REFERENCE_CURVE_AT_32[row["epochs"]]
-    assert row["test_mse_by_epoch"][-1] == row["mse"]
+    reference = REFERENCE_CURVE_AT_32[min(epochs for epochs in REFERENCE_CURVE_AT_32 if epochs >= row["epochs"])]
+    assert row["mse"] <= 1.15 * reference

@@ -49,17 +49,18 @@ def test_both_roc_aucs_rank_the_held_out_class_by_the_named_models_errors(run):
     anomaly, bag = metrics["anomaly"], namespace["CLASS_NAMES"].index("Bag")
     is_bag = (namespace["test_labels"] == bag).cpu().numpy()
     without_bags = per_image_mse(namespace["test_images"], outputs_of(namespace["anomaly_detector"], namespace["test_images"]))
-    all_classes = per_image_mse(namespace["test_images"], outputs_of(namespace["feedforward"], namespace["test_images"]))
+    # The same layers and recipe trained on all ten classes (not the original model, whose recipe differs).
+    all_classes = per_image_mse(namespace["test_images"], outputs_of(namespace["plain_2d"], namespace["test_images"]))
     assert anomaly["roc_auc"] == pytest.approx(roc_auc_score(is_bag, without_bags), abs=1e-4)
     assert anomaly["roc_auc_trained_on_all_classes"] == pytest.approx(roc_auc_score(is_bag, all_classes), abs=1e-4)
     assert anomaly["roc_auc"] > 0.5 and anomaly["roc_auc_trained_on_all_classes"] > 0.5  # both above chance
 
 
-def test_the_threshold_is_the_percentile_of_the_normal_training_images_scores(run):
+def test_the_threshold_is_the_percentile_of_the_normal_validation_images_scores(run):
     namespace, metrics = run
     bag = namespace["CLASS_NAMES"].index("Bag")
-    training_images, training_labels = namespace["training_images"], namespace["training_labels"]
-    normal = training_images[training_labels != bag]
+    validation_images, validation_labels = namespace["validation_images"], namespace["validation_labels"]
+    normal = validation_images[validation_labels != bag]
     scores = per_image_mse(normal, outputs_of(namespace["anomaly_detector"], normal))
     assert metrics["anomaly"]["threshold"] == pytest.approx(np.percentile(scores, 99), rel=1e-4)
     flagged = per_image_mse(namespace["test_images"], outputs_of(namespace["anomaly_detector"],
@@ -70,14 +71,22 @@ def test_the_threshold_is_the_percentile_of_the_normal_training_images_scores(ru
 def test_every_model_trained_on_the_training_images_it_names(run, checkpoint_dir):
     namespace, metrics = run
     train_size = namespace["TRAIN_SIZE"] or 60_000
+    kept = train_size - namespace["VALIDATION_SIZE"]  # every model but the original two leaves the validation images out
     bag = namespace["CLASS_NAMES"].index("Bag")
     non_bags = int((namespace["training_labels"] != bag).sum())
     setups = {path.name: torch.load(path, weights_only=True)["setup"] for path in checkpoint_dir.glob("*-quick.pt")}
-    assert len(setups) >= 11  # the two originals, six study models, the denoiser, the anomaly detector, the VAE
+    # The two originals, six study models, the denoiser, the anomaly detector and its all-classes twin, the VAE, and
+    # the two wide models.
+    assert len(setups) == 15
     for name, setup in setups.items():
-        expected = non_bags if name.startswith("anomaly") else train_size
+        expected = train_size if name in {"feedforward-quick.pt", "cnn-quick.pt"} else non_bags if name.startswith(
+            "anomaly") else kept
         assert setup["train_images"] == expected, name
-    assert metrics["train_images"] == train_size
+    assert (metrics["train_images"], metrics["training_images"]) == (train_size, kept)
+    # The validation images are none of the training images, and together they are the original's training set.
+    rows = torch.cat([namespace["training_rows"], namespace["validation_rows"]]).cpu()
+    assert torch.equal(rows.sort().values, torch.arange(train_size))
+    assert torch.equal(namespace["validation_images"], namespace["train_images"][namespace["validation_rows"]])
 
 
 def test_the_vae_test_loss_is_its_written_out_loss_on_the_test_images(run):
@@ -108,7 +117,7 @@ def test_the_device_is_the_one_asked_for_and_every_model_is_on_it(run):
     code = "\n".join(cell.source for cell in read_notebook().cells if cell.cell_type == "code")
     assert re.findall(r"^DEVICE = .*$", code, re.MULTILINE) == ["DEVICE = pick_device(REQUESTED_DEVICE)"]
     assert not re.search(r"\bDEVICE\s*=(?!=)", code.replace("DEVICE = pick_device(REQUESTED_DEVICE)", ""))
-    for name in ("feedforward", "cnn", "denoiser", "anomaly_detector", "vae"):
+    for name in ("feedforward", "cnn", "denoiser", "anomaly_detector", "plain_2d", "vae"):
         assert all(p.device == namespace["DEVICE"] for p in namespace[name].parameters()), name
     for (kind, code_size), model in namespace["study_models"].items():
         assert all(p.device == namespace["DEVICE"] for p in model.parameters()), (kind, code_size)
