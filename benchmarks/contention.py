@@ -52,7 +52,7 @@ def measure(alone_batches: int, beside_batches: int) -> dict:
 
     def epoch_seconds(model, batches: int) -> float:
         images = train_images[:batches * notebook["BATCH_SIZE"]]
-        history = notebook["train_autoencoder"](model, images, epochs=1, name="contention")
+        history = notebook["train_autoencoder"](model, images, recipe=notebook["Recipe"](epochs=1), name="contention")
         return history["seconds"] * EPOCH_IMAGES / len(images)
 
     for model in models.values():  # warm-up: oneDNN picks and caches its kernels on the first batches

@@ -42,10 +42,10 @@ def main():
     for name in args.models:
         torch.manual_seed(0)
         model = notebook["on_device"](MODELS[name](notebook))
-        notebook["train_autoencoder"](model, images, epochs=1, name=f"{name} warm-up")
+        notebook["train_autoencoder"](model, images, recipe=notebook["Recipe"](epochs=1), name=f"{name} warm-up")
         with profile(activities=[ProfilerActivity.CPU]) as profiler:
             start = time.perf_counter()
-            notebook["train_autoencoder"](model, images, epochs=1, name=f"{name} profiled")
+            notebook["train_autoencoder"](model, images, recipe=notebook["Recipe"](epochs=1), name=f"{name} profiled")
             seconds = time.perf_counter() - start
         events = sorted(profiler.key_averages(), key=lambda event: event.self_cpu_time_total, reverse=True)
         print(f"\n{name}: {seconds / args.steps * 1e3:.2f} ms per step under the profiler")

@@ -33,7 +33,7 @@ def main():
     torch.manual_seed(notebook["SEED"])
     model = notebook["on_device"](notebook["make_conv_autoencoder"](32))
     start = time.perf_counter()
-    history = notebook["train_autoencoder"](model, train_images, epochs=1, name="cnn-32")
+    history = notebook["train_autoencoder"](model, train_images, recipe=notebook["Recipe"](epochs=1), name="cnn-32")
     times = [start] + [at for at, _ in redrawn]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     result = {"machine": notebook["MACHINE"], "epoch_seconds": history["seconds"], "redraws": len(redrawn),

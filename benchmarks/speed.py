@@ -51,19 +51,8 @@ class Images(Dataset):
         return self.images[index]
 
 
-def use_module_computation(model, on: bool = True):
-    """Make the notebook's `MaxPool2x2` and `ConvTranspose2x2` layers compute as the PyTorch modules they subclass
-    (on), or with their inference shortcuts, as in the notebook (off)."""
-    for module in model.modules():
-        for parent in (torch.nn.MaxPool2d, torch.nn.ConvTranspose2d):
-            if isinstance(module, parent) and type(module) is not parent:
-                module.forward = (parent if on else type(module)).forward.__get__(module)
-
-
 def as_original(model):
-    """The original's layers: the notebook's CNN pools before its ReLUs, which are in place, and evaluates with
-    shortcuts; the original rectified first, into a new output, and its layers were PyTorch's own."""
-    use_module_computation(model)
+    """The original's layers, in its order (ReLU, then pooling) and with ReLUs that write a new output."""
     for module in model.modules():
         if isinstance(module, torch.nn.ReLU):
             module.inplace = False
@@ -274,7 +263,7 @@ def main():
     output = args.output or ROOT / "results" / f"benchmark-{capability.lower()}.json"
 
     def notebook_epoch(model, images):
-        notebook["train_autoencoder"](model, images, epochs=1, name="notebook epoch")
+        notebook["train_autoencoder"](model, images, recipe=notebook["Recipe"](epochs=1), name="notebook epoch")
 
     def notebook_evaluation(model, images):
         return notebook["summarize_errors"](notebook["reconstruction_errors"](images, notebook["reconstruct"](

@@ -4,7 +4,7 @@ Opened, it is not marked modified; Run All Cells runs every cell in quick mode w
 explorer's sliders move its cross and redraw its picture; every displayed equation is typeset. Saved and reopened with
 the kernel gone, in JupyterLab and in Notebook 7, every training shows its finished progress line as text, no output
 needs the old kernel ("Error displaying widget"), and the explorers still move; so they do in the saved notebook's
-HTML export (`jupyter nbconvert --to html`), which shows no widget's text either, draws the two networks' pictures
+HTML export (`jupyter nbconvert --to html`), which shows no widget's text either, draws the three networks' pictures and the new ideas' figures
 and, with the MathJax its page loads (Debian's copy, offline), typesets every equation. Screenshots of the top, a
 training cell, the figures whose legibility was in question, every equation and the explorers go to
 test-artifacts/browser/ (AUTOENCODERS_TEST_ARTIFACTS elsewhere). Needs `chromium` and `libjs-mathjax` (Debian's
@@ -284,12 +284,13 @@ def html_export(browser, notebook: Path) -> dict:
             "explorers": [move_the_explorer(page, cells.nth(number), f"explorer-{number + 1}-html")
                           for number in range(EXPLORERS)],
             "networks": [], "equations": None}
-    for model in ("feedforward", "cnn"):  # the pictures of the two original networks
-        picture = page.locator(".jp-CodeCell", has_text=f"show_network({model}").first.locator(".jp-OutputArea img").first
+    for name, source in PICTURES.items():  # the networks' pictures and the figures that teach a new idea
+        picture = page.locator(".jp-CodeCell", has_text=source).first.locator(".jp-OutputArea img").first
         picture.scroll_into_view_if_needed()
-        path = ARTIFACTS / f"figure-network-{model}-html.png"
+        path = ARTIFACTS / f"figure-{name}-html.png"
         picture.screenshot(path=path)
-        seen["networks"].append({"natural_width": picture.evaluate("img => img.naturalWidth"), "screenshot": path})
+        seen["networks"].append({"name": name, "natural_width": picture.evaluate("img => img.naturalWidth"),
+                                 "screenshot": path})
     if mathjax:
         page.wait_for_function("() => window.MathJax?.Hub", timeout=60_000)
         page.evaluate("() => new Promise(done => MathJax.Hub.Queue(done))")  # after everything queued is typeset
@@ -306,10 +307,16 @@ def html_export(browser, notebook: Path) -> dict:
     return seen
 
 
+# The pictures of the three networks and of the ideas issue 39 added (a transposed convolution, interpolation, a
+# sparse code's units), by the code that draws them: the HTML export must show each.
+PICTURES = {"network-feedforward": "show_network(feedforward", "network-cnn": "show_network(cnn",
+            "network-vae": "show_network(make_variational", "transposed-convolution": "show_grids(",
+            "interpolation": "show_image_rows(paths", "sparse-units": "how_often = "}
 # Figures whose legibility was in question, by the code that draws them: each is kept as a screenshot of itself.
-FIGURES = {"network-feedforward": "show_network(feedforward", "network-cnn": "show_network(cnn",
-           "training-curves": 'fig.suptitle("Test error while training', "rate-distortion": "What each bit buys",
-           "code-spaces": "each model's 2-D code space", "explorer-reopened": "CodeSpaceExplorer(feedforward"}
+FIGURES = {name: source for name, source in PICTURES.items() if name.startswith("network")} | {
+    "training-curves": 'fig.suptitle("Validation error while training', "rate-distortion": "What each bit buys",
+    "code-spaces": "each model's 2-D code space", "explorer-reopened": "CodeSpaceExplorer(feedforward",
+    "transposed-convolution": "show_grids(", "interpolation": "show_image_rows(paths", "sparse-units": "how_often = "}
 
 
 def figure_as_shown(page, name: str, source: str) -> dict:
@@ -396,6 +403,7 @@ def test_the_html_export_shows_no_widget_its_explorers_move_and_it_draws_the_net
     assert WIDGET_ERROR not in export["text"] and "FloatSlider(" not in export["text"]
     assert "HBox(" not in export["text"] and "widget-view" not in export["text"]
     assert all(moved(explorer) for explorer in export["explorers"]), export["explorers"]
+    assert [network["name"] for network in export["networks"]] == list(PICTURES)
     assert all(network["natural_width"] > 0 and network["screenshot"].stat().st_size > 5_000
                for network in export["networks"]), export["networks"]
 
@@ -436,12 +444,14 @@ def test_the_figures_in_question_fit_the_notebook_and_are_kept_as_screenshots(sa
 
 def test_every_equation_is_typeset(saved_and_reopened):
     equations = saved_and_reopened["equations"]
-    assert len(equations) >= 4  # the loss, the two absolute errors, PSNR, the VAE's loss
+    # The MSE, the two absolute errors, a transposed convolution's size, PSNR, the VAE's loss and sampling, and the
+    # sparse autoencoder's loss.
+    assert len(equations) >= 7
     assert all(equation["typeset"] >= 1 and not equation["raw"] for equation in equations), equations
 
 
 def test_the_html_export_typesets_every_equation(saved_and_reopened):
     equations = saved_and_reopened["html_export"]["equations"]
     require("MathJax 2.7 (Debian's libjs-mathjax)", equations is not None)
-    assert equations["expected"] >= 4 and equations["typeset"] == equations["expected"], equations
+    assert equations["expected"] >= 8 and equations["typeset"] == equations["expected"], equations
     assert not equations["raw"] and equations["screenshot"].stat().st_size > 5_000

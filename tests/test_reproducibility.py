@@ -31,7 +31,7 @@ def test_another_seed_gives_other_numbers_and_ignores_the_first_seeds_checkpoint
     text = printed(notebook)
     assert text.count("is not used: it was saved for another setup (seed differ)") == len(CHECKPOINTS)
     for model in ("feedforward", "cnn"):  # other initial weights and another order of the training images
-        for key in ("mse", "mae_mean", "original_metric_mean"):
+        for key in ("mse", "sae_mean", "original_metric_mean"):
             assert seed_one["models"][model][key] != seed_zero["models"][model][key]
     for section, key in [("denoising", "psnr_noisy"), ("anomaly", "roc_auc"), ("vae", "test_loss")]:
         assert seed_one[section][key] != seed_zero[section][key]  # other noise, another model

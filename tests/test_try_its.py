@@ -109,7 +109,7 @@ def test_the_held_out_class_try_it_names_that_class_everywhere(figures):
 def test_the_noise_and_epochs_try_its_take_effect(figures):
     _, namespace = figures
     assert namespace["denoising"]["noise_std"] == 0.5
-    assert namespace["EPOCHS"] == 3 and len(namespace["histories"]["CNN"]["test_loss"]) == 3
+    assert namespace["EPOCHS"] == 3 and len(namespace["histories"]["CNN"]["held_out_loss"]) == 3
 
 
 JUPYTERLAB_WIDTH = 930  # pixels an output image gets at most in JupyterLab at 1366 x 768 (tests/test_browser.py)
