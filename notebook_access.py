@@ -403,6 +403,10 @@ README_SPREAD_ROWS = {
     "VAE: test loss per image": "vae.test_loss",
     "VAE: KL term": "vae.kl",
     "VAE: test MSE": "vae.mse",
+    "VAE: test MSE of the plain model with its layers": "vae.mse_plain_autoencoder",
+    "Sparse autoencoder: active code units per image": "sparse.sparse.active_units_mean",
+    "Sparse autoencoder: test MSE": "sparse.sparse.mse",
+    "Plain wide autoencoder: test MSE": "sparse.plain.mse",
 }
 
 

@@ -74,7 +74,9 @@ def main():
         "lowest_code_2": {"test": codes[:, 1].min().item(), "training": training_codes[:, 1].min().item(),
                           "trousers": trousers[:, 1].min().item()},
         "trousers_walk": decoded(feedforward, walk),
-        "training_codes_per_map_cell": counts.tolist()}
+        "training_codes_per_map_cell": counts.tolist(),
+        # What the decoder draws where no code lies: the map's bottom-left corner.
+        "bottom_left_corner": decoded(feedforward, [(explorer.low[0], explorer.low[1])])[0]}
 
     vae = committed_model(notebook, "make_variational_autoencoder", "vae")
     means = notebook["encode"](vae, test_images).chunk(2, dim=1)[0].cpu()

@@ -8,7 +8,7 @@ pipeline from the seed-to-seed spread, this trains the original's models (built 
 with the original's layer order) the way the original did: a per-sample `Dataset` + `DataLoader(batch_size=64,
 shuffle=True, drop_last=True)`, `torch.manual_seed(seed)` before building the model, one plain Adam for the 30
 epochs, MSE loss, and evaluation one test image at a time. It records the original metric per image after every
-one of the last 10 epochs and the true MAE and MSE at the end, and writes results/original_pipeline-<model>.json.
+one of the last 10 epochs and the SAE per image and the MSE at the end, and writes results/original_pipeline-<model>.json.
 """
 
 import argparse
@@ -55,9 +55,9 @@ def main():
         reconstructions = notebook["reconstruct"](model, test_images)
         errors = notebook["summarize_errors"](notebook["reconstruction_errors"](test_images, reconstructions))
         runs[str(seed)] = {"original_metric_mean": last_epochs[-1], "last_epochs_original_metric": last_epochs,
-                           "mae_mean": errors["mae_mean"], "mse": errors["mse"]}
+                           "sae_mean": errors["sae_mean"], "mse": errors["mse"]}
         print(f"seed {seed}: original metric {last_epochs[-1]:.2f} (last {LAST} epochs {min(last_epochs):.2f} to "
-              f"{max(last_epochs):.2f}), true MAE {errors['mae_mean']:.2f}, MSE {errors['mse']:.5f} "
+              f"{max(last_epochs):.2f}), SAE {errors['sae_mean']:.2f}, MSE {errors['mse']:.5f} "
               f"({time.perf_counter() - start:.0f} s)", flush=True)
 
     output = ROOT / "results" / f"original_pipeline-{args.model}.json"

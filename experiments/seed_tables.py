@@ -35,7 +35,7 @@ CODES = {"feedforward": "2 numbers", "cnn": "1,568 numbers"}
 
 def decimals(name: str) -> int:
     """How many decimals a headline number is shown with: enough to tell seeds apart, no more."""
-    if name.endswith(".mse"):
+    if name.endswith((".mse", "mse_plain_autoencoder")):
         return 5
     if name.endswith(("accuracy", "roc_auc", "trained_on_all_classes", "precision", "recall")):
         return 3

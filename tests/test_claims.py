@@ -1,66 +1,491 @@
-"""A ledger of the notebook's comparative claims that no other test holds: each sentence as it stands in the prose,
-and the numbers that make it true: the committed run's (results/metrics.json), those the experiments measured on
-its models (results/anomaly_by_class.json, results/probe-convergence.json, results/code-spaces.json), or the data's
-own. A sentence whose claim is reversed or weakened no longer matches, and numbers that no longer bear it out fail.
-(The numbers quoted in prose are held by tests/test_prose.py, the seed study's claims by tests/test_seeds.py.)"""
+"""A ledger of what the notebook's prose claims, held to the runs.
+
+Each entry is a claim (tests/claims.py): the section it lives in, the terms that make it (its subject, its
+comparative, its qualifiers, all in one sentence) and how many numbers it quotes, with a check of those numbers and
+that comparative against the committed run (results/metrics.json), the experiments run on its models
+(results/*.json) or the seed study (results/seeds.json). A rewording around the terms keeps a claim; a changed
+number, a flipped comparative or a dropped qualifier breaks it, and the last test shows that for every entry.
+Checks read only JSON files, so that the ledger runs in a second; what needs the data or the notebook's code to
+check (how much each class's shapes vary, a JPEG file's header, the VAE's layers) has a test of its own below.
+"""
 
 import io
-import itertools
 import json
+import math
 import re
-import statistics
+from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 import torch
 from PIL import Image
 
+from claims import Claim, find, mutations, quoted_numbers, reworded, sections
 from notebook_access import ROOT, code_quality_row, codec, quantized, read_notebook, shows, study_row
-from prose import quoted
+
+LEDGER: dict[str, tuple[Claim, Callable]] = {}
+
+
+def claim(section: str, *terms: str, numbers: int = 0, opposites: dict[str, str] | None = None):
+    """Registers the decorated check as the ledger's entry for a claim of `section` made by `terms`."""
+    def register(check: Callable) -> Callable:
+        LEDGER[check.__name__] = (Claim(check.__name__, section, list(terms), numbers, opposites or {}), check)
+        return check
+    return register
+
+
+def is_whole(text: str, value: int) -> bool:
+    return int(text.replace(",", "")) == value
+
+
+def percent(text: str, share: float) -> bool:
+    return shows(text.rstrip("%"), 100 * share)
+
+
+def results_file(name: str) -> dict:
+    return json.loads((ROOT / "results" / name).read_text())
 
 
 @pytest.fixture(scope="module")
-def metrics():
-    return json.loads((ROOT / "results" / "metrics.json").read_text())
+def runs() -> SimpleNamespace:
+    return SimpleNamespace(metrics=results_file("metrics.json"), seeds=results_file("seeds.json"),
+                           anomaly_by_class=results_file("anomaly_by_class.json"),
+                           code_spaces=results_file("code-spaces.json"), try_its=results_file("try-its.json"),
+                           probe=results_file("probe-convergence.json"), sparsity=results_file("sparsity.json"))
 
 
 @pytest.fixture(scope="module")
-def prose() -> str:
-    markdown = "\n".join(cell.source for cell in read_notebook().cells if cell.cell_type == "markdown")
-    return " ".join(re.sub(r"^> ", "", markdown, flags=re.MULTILINE).split())  # a "Try it" quote reads as prose
+def prose() -> dict[str, str]:
+    return sections([cell.source for cell in read_notebook().cells if cell.cell_type == "markdown"])
 
 
-def says(prose: str, sentence: str) -> None:
-    assert sentence in prose, f"the notebook no longer says {sentence!r}"
+# Section 5: training the original two models.
 
-
-def test_the_cnns_test_loss_is_several_times_lower_after_every_epoch(prose, metrics):
-    says(prose, "After every epoch the CNN's test loss is several times lower.")
-    ff, cnn = (metrics["models"][model]["history"]["test_loss"] for model in ("feedforward", "cnn"))
+@claim("5", r"After every epoch the CNN's test loss is several times lower")
+def cnn_test_loss_several_times_lower_after_every_epoch(numbers, runs):
+    ff, cnn = (runs.metrics["models"][model]["history"]["held_out_loss"] for model in ("feedforward", "cnn"))
     assert min(a / b for a, b in zip(ff, cnn)) >= 3
 
 
-def test_the_true_mae_is_several_times_the_original_metric_for_both_models(prose, metrics):
-    says(prose, "For both models the true MAE per image is several times the original metric")
-    says(prose, "most pixel errors cancel in the signed sum")  # what is left of them is a third or less
-    assert all(metrics["models"][model]["mae_mean"] >= 3 * metrics["models"][model]["original_metric_mean"]
-               for model in ("feedforward", "cnn"))
+@claim("5", r"Test and training loss stay close for both models", r"neither overfits in 30 epochs", numbers=1)
+def neither_original_model_overfits(numbers, runs):
+    assert is_whole(numbers[0], runs.metrics["epochs"])
+    for model in ("feedforward", "cnn"):
+        history = runs.metrics["models"][model]["history"]
+        # The training loss is the mean over an epoch, so in the first epoch it carries the untrained start.
+        assert max(test / train for test, train in zip(history["held_out_loss"], history["train_loss"])) < 1.05
+        assert history["held_out_loss"][-1] < 1.01 * min(history["held_out_loss"])
 
 
-def test_the_cnns_errors_are_several_times_smaller_and_more_even_across_classes(prose, metrics):
-    says(prose, "The CNN's errors are several times smaller and more even across classes")
-    ff, cnn = metrics["per_class_mae"]["feedforward"], metrics["per_class_mae"]["cnn"]
+@claim("5", r"-epoch run is this run's first", r"test MSE", r"\(feedforward\)", r"\(CNN\)", r"after 30", numbers=7)
+def five_epochs_are_the_first_five_of_thirty(numbers, runs):
+    epochs = int(numbers[0])
+    assert numbers[1] == numbers[0] and is_whole(numbers[6], runs.metrics["epochs"])
+    models = runs.metrics["models"]
+    assert shows(numbers[2], models["feedforward"]["history"]["held_out_loss"][epochs - 1])
+    assert shows(numbers[3], models["cnn"]["history"]["held_out_loss"][epochs - 1])
+    assert shows(numbers[4], models["feedforward"]["mse"]) and shows(numbers[5], models["cnn"]["mse"])
+
+
+@claim("5", r"Those 5 epochs give over", r"of the fall from the untrained error", r"CNN still wins on all three errors",
+       numbers=2)
+def five_epochs_give_most_of_the_gain_and_the_same_winner(numbers, runs):
+    epochs, models = int(numbers[0]), runs.metrics["models"]
+    for model in models.values():
+        start, losses = model["untrained_mse"], model["history"]["held_out_loss"]
+        assert (start - losses[epochs - 1]) / (start - losses[-1]) > float(numbers[1].rstrip("%")) / 100
+    ff, cnn = models["feedforward"]["history"], models["cnn"]["history"]
+    for key in ("held_out_loss", "held_out_mae", "held_out_original_metric_mean"):  # section 7's errors
+        assert cnn[key][epochs - 1] < ff[key][epochs - 1], key
+
+
+# Section 7: the errors.
+
+@claim("7", r"For both models the SAE per image is several times the original metric")
+def the_sae_is_several_times_the_original_metric(numbers, runs):
+    assert all(model["sae_mean"] >= 3 * model["original_metric_mean"] for model in runs.metrics["models"].values())
+
+
+@claim("7", r"most of the absolute error cancels in the signed sum")
+def most_of_the_absolute_error_cancels(numbers, runs):
+    assert all(model["original_metric_mean"] < model["sae_mean"] / 2 for model in runs.metrics["models"].values())
+
+
+@claim("7", r"The CNN wins on every metric")
+def the_cnn_wins_on_every_metric(numbers, runs):
+    ff, cnn = runs.metrics["models"]["feedforward"], runs.metrics["models"]["cnn"]
+    assert all(cnn[key] < ff[key] for key in ("original_metric_mean", "sae_mean", "mae", "mse"))
+
+
+@claim("7", r"original metric moved by", r"\(feedforward\)", r"\(CNN\)", r"the MAE by", numbers=5)
+def the_original_metric_moves_by_tens_of_percent_and_the_mae_by_one_or_two(numbers, runs):
+    last = int(numbers[0])
+
+    def moved(model: str, key: str) -> float:
+        values = runs.metrics["models"][model]["history"][key][-last:]
+        return max(values) / min(values) - 1
+
+    expected = [moved("feedforward", "held_out_original_metric_mean"), moved("cnn", "held_out_original_metric_mean"),
+                moved("feedforward", "held_out_mae"), moved("cnn", "held_out_mae")]
+    assert last == 10 and all(map(percent, numbers[1:], expected))
+
+
+# Section 8: the code-size study.
+
+def pca_gaps(metrics: dict, codes=(2, 8, 32)) -> list[float]:
+    return [1 - row["mse"] / study_row(metrics, "pca", row["code_size"])["mse"] for row in metrics["code_size_study"]
+            if row["model"] != "pca" and row["code_size"] in codes]
+
+
+@claim("8", r"Every autoencoder beats PCA at the same code size, by", r"in test MSE", numbers=2)
+def every_autoencoder_beats_pca_at_every_code_size(numbers, runs):
+    gaps = pca_gaps(runs.metrics)
+    assert min(gaps) > 0 and percent(numbers[0], min(gaps)) and percent(numbers[1], max(gaps))
+
+
+@claim("8", r"At 32 numbers the convolutional model has the lower test MSE",
+       r"at 2 and 8 numbers the deeper feedforward model", numbers=9)
+def which_design_wins_depends_on_the_code_size(numbers, runs):
+    assert [int(n) for n in (numbers[0], numbers[3], numbers[4])] == [32, 2, 8]
+    pairs = [(32, "cnn", "feedforward", numbers[1:3]), (2, "feedforward", "cnn", numbers[5:7]),
+             (8, "feedforward", "cnn", numbers[7:9])]
+    for code, winner, loser, (shown_winner, shown_loser) in pairs:
+        win, lose = study_row(runs.metrics, winner, code), study_row(runs.metrics, loser, code)
+        assert win["mse"] < lose["mse"] and shows(shown_winner, win["mse"]) and shows(shown_loser, lose["mse"])
+
+
+@claim("8", r"The validation images rank the designs the same way at every size")
+def the_validation_images_pick_the_same_winners(numbers, runs):
+    for code in (2, 8, 32):
+        rows = [study_row(runs.metrics, model, code) for model in ("feedforward", "cnn")]
+        assert min(rows, key=lambda row: row["mse"]) is min(rows, key=lambda row: row["validation_mse"])
+
+
+@claim("8", r"at 784 numbers even PCA reconstructs every image exactly", numbers=2)
+def pca_with_every_number_is_exact(numbers, runs):
+    assert is_whole(numbers[0], 784) and is_whole(numbers[1], 0)
+    assert study_row(runs.metrics, "pca", 784)["mse"] < 1e-6
+
+
+@claim("8", r"from 2 to 8 numbers the best test error halves", r"deeper feedforward model gains",
+       r"over the original one", numbers=4)
+def code_size_buys_more_than_architecture(numbers, runs):
+    assert [int(n.rstrip("%")) for n in numbers[:3]] == [2, 8, 2]
+    best = {code: min(study_row(runs.metrics, model, code)["mse"] for model in ("feedforward", "cnn")) for code in (2, 8)}
+    assert 0.45 < best[8] / best[2] < 0.55
+    gain = 1 - study_row(runs.metrics, "feedforward", 2)["mse"] / runs.metrics["models"]["feedforward"]["mse"]
+    assert percent(numbers[3], gain) and gain < 1 - best[8] / best[2]
+
+
+# Section 10: where the models fail.
+
+@claim("10", r"The CNN's errors are several times smaller and more even across classes")
+def the_cnns_errors_are_smaller_and_more_even(numbers, runs):
+    ff, cnn = runs.metrics["per_class_mae"]["feedforward"], runs.metrics["per_class_mae"]["cnn"]
     assert all(ff[name] >= 2 * cnn[name] for name in ff)
-    spread = {name: statistics.pstdev(errors.values()) / statistics.fmean(errors.values())
-              for name, errors in (("feedforward", ff), ("cnn", cnn))}
-    assert spread["cnn"] < spread["feedforward"]
+
+    def spread(errors: dict) -> float:
+        values = list(errors.values())
+        mean = sum(values) / len(values)
+        return math.sqrt(sum((value - mean) ** 2 for value in values) / len(values)) / mean
+
+    assert spread(cnn) < spread(ff)
 
 
-def test_the_feedforward_model_reconstructs_sneakers_and_trousers_best_and_bags_worst(prose, metrics, notebook, data_root):
-    says(prose, "it reconstructs best the classes whose shapes vary least (sneakers and trousers), and worst bags, "
-                "whose shapes vary most.")
-    ff = metrics["per_class_mae"]["feedforward"]
-    assert sorted(ff, key=ff.get)[:2] == ["Sneaker", "Trouser"] and max(ff, key=ff.get) == "Bag"
-    # How much a class's shapes vary: the variance of each pixel over the class's training images, averaged.
+@claim("10", r"reconstructs best the classes whose shapes vary least \(sneakers and trousers\)",
+       r"worst bags, whose shapes vary most")
+def the_feedforward_model_does_best_on_sneakers_and_trousers_and_worst_on_bags(numbers, runs):
+    ff = runs.metrics["per_class_mae"]["feedforward"]
+    assert set(sorted(ff, key=ff.get)[:2]) == {"Sneaker", "Trouser"} and max(ff, key=ff.get) == "Bag"
+
+
+# Section 11: bits.
+
+@claim("11", r"32-number code", r"quantised to 4 bits per number", r"needs about", r"bytes per image for", numbers=4)
+def a_quantised_code_takes_a_dozen_bytes(numbers, runs):
+    assert (int(numbers[0]), int(numbers[1])) == (32, 4)
+    point = quantized(runs.metrics, "feedforward", 32, 4)
+    assert shows(numbers[2], point["entropy_bits"] / 8) and shows(numbers[3], point["psnr"])
+
+
+@claim("11", r"codecs cannot make a file that small", r"WebP's smallest file takes", r"and JPEG's",
+       r"PNG stores the image losslessly in", numbers=3)
+def no_codec_makes_a_file_as_small_as_a_code(numbers, runs):
+    compression, code = runs.metrics["compression"], quantized(runs.metrics, "feedforward", 32, 4)
+    assert min(point["bytes_mean"] for point in compression["codecs"]) > 2 * code["entropy_bits"] / 8
+    webp = min((p for p in compression["codecs"] if p["codec"] == "WEBP"), key=lambda p: p["bytes_mean"])
+    jpeg = min((p for p in compression["codecs"] if p["codec"] == "JPEG" and p["psnr"] >= code["psnr"]),
+               key=lambda p: p["bytes_mean"])
+    assert all(abs(point["psnr"] - code["psnr"]) < 1 for point in (webp, jpeg))  # "about the same quality"
+    assert shows(numbers[0], webp["bytes_mean"]) and shows(numbers[1], jpeg["bytes_mean"])
+    assert shows(numbers[2], compression["png_bits"] / 8)
+
+
+@claim("11", r"Within 256 bits per image the best PSNR at every code size", r"is an autoencoder's",
+       r"at 2 bits per number PCA has the higher PSNR than both autoencoders at all three code sizes", numbers=2)
+def pca_wins_at_two_bits_and_the_autoencoders_within_256(numbers, runs):
+    assert (int(numbers[0]), int(numbers[1])) == (256, 2)
+    points = runs.metrics["compression"]["operating_points"]
+    for code in (2, 8, 32):
+        best = {name: point["best_psnr_within_256_bits"] for name, point in points.items() if name.endswith(f"code of {code}")}
+        assert max(best, key=best.get) != f"PCA, code of {code}"
+        two = {method: quantized(runs.metrics, method, code, 2)["psnr"] for method in ("pca", "feedforward", "cnn")}
+        assert two["pca"] > max(two["feedforward"], two["cnn"]), code
+
+
+@claim("11", r"decoder must be at both ends", r"MB of weights", r"the size of about", numbers=2)
+def the_decoder_weighs_as_much_as_many_codes(numbers, runs):
+    decoder = runs.metrics["compression"]["decoder_bytes"]["feedforward-32"]
+    code_bytes = quantized(runs.metrics, "feedforward", 32, 4)["entropy_bits"] / 8
+    assert shows(numbers[0], decoder / 1e6)
+    assert abs(float(numbers[1].replace(",", "")) / (decoder / code_bytes) - 1) < 0.03  # "about"
+
+
+@claim("11", r"codes stop at the model's floor", r"WebP goes on to", r"JPEG to", numbers=3)
+def the_codes_stop_at_a_floor_the_codecs_pass(numbers, runs):
+    compression = runs.metrics["compression"]
+    floor = max(p["psnr"] for p in compression["quantized"] if (p["method"], p["code_size"]) == ("feedforward", 32))
+    assert shows(numbers[0], floor)
+    for shown, name in zip(numbers[1:], ("WEBP", "JPEG")):
+        best = max(p["psnr"] for p in compression["codecs"] if p["codec"] == name)
+        assert shows(shown, best) and best > floor + 10
+
+
+@claim("11", r"JPEG's fixed cost dominates", r"even at quality 5 its file is", r"mostly header and tables", numbers=4)
+def jpegs_smallest_files_are_mostly_header(numbers, runs):
+    assert [int(n) for n in numbers[:3]] == [28, 28, 5]
+    assert shows(numbers[3], codec(runs.metrics, "JPEG", 5)["bytes_mean"])
+
+
+# Section 12: what the codes know.
+
+@claim("12", r"PCA's code, label-free too, does nearly as well as the pixels")
+def pca_reads_nearly_as_well_as_the_pixels(numbers, runs):
+    pca, pixels = (code_quality_row(runs.metrics, model, code)["knn_accuracy"] for model, code in (("pca", 32), ("pixels", 784)))
+    assert abs(pca - pixels) < 0.01
+
+
+@claim("12", r"With 32 numbers per image, 5 nearest neighbours classify", r"by the convolutional code",
+       r"by the deeper feedforward one", r"by PCA's", r"by the raw 784 pixels", numbers=6)
+def the_autoencoders_codes_beat_pca_and_the_pixels_by_nearest_neighbours(numbers, runs):
+    assert (int(numbers[0]), int(numbers[1])) == (32, 5)
+    rows = [code_quality_row(runs.metrics, model, code) for model, code in
+            (("cnn", 32), ("feedforward", 32), ("pca", 32), ("pixels", 784))]
+    assert all(percent(shown, row["knn_accuracy"]) for shown, row in zip(numbers[2:], rows))
+    assert min(rows[0]["knn_accuracy"], rows[1]["knn_accuracy"]) > max(rows[2]["knn_accuracy"], rows[3]["knn_accuracy"])
+
+
+@claim("12", r"Two numbers lose a lot, and PCA's two numbers most")
+def two_numbers_lose_a_lot_and_pcas_most(numbers, runs):
+    for model in ("pca", "feedforward", "cnn"):
+        assert (code_quality_row(runs.metrics, model, 32)["knn_accuracy"]
+                - code_quality_row(runs.metrics, model, 2)["knn_accuracy"]) > 0.1
+    two = [("pca", 2, False), ("feedforward", 2, True), ("feedforward", 2, False), ("cnn", 2, False)]
+    for key in ("knn_accuracy", "probe_accuracy"):
+        assert min(two, key=lambda code: code_quality_row(runs.metrics, *code)[key])[0] == "pca", key
+
+
+@claim("12", r"The linear probe reads best the original CNN's 1,568 numbers", r"compresses nothing", numbers=2)
+def the_best_probe_is_on_the_code_that_compresses_nothing(numbers, runs):
+    best = max(runs.metrics["code_quality"]["rows"], key=lambda row: row["probe_accuracy"])
+    assert (best["model"], best["code_size"], best["original"]) == ("cnn", 1568, True)
+    assert is_whole(numbers[0], 1568) and percent(numbers[1], best["probe_accuracy"])
+
+
+@claim("12", r"convolutional code, which reconstructs better, is also read better by the probe",
+       r"the neighbours rate the two codes alike", numbers=3)
+def at_32_numbers_the_probe_prefers_the_convolutional_code(numbers, runs):
+    cnn, ff = (code_quality_row(runs.metrics, model, 32) for model in ("cnn", "feedforward"))
+    assert int(numbers[0]) == 32
+    assert study_row(runs.metrics, "cnn", 32)["mse"] < study_row(runs.metrics, "feedforward", 32)["mse"]
+    assert cnn["probe_accuracy"] > ff["probe_accuracy"] and abs(cnn["knn_accuracy"] - ff["knn_accuracy"]) < 0.005
+    assert percent(numbers[1], cnn["probe_accuracy"]) and percent(numbers[2], ff["probe_accuracy"])
+
+
+@claim("12", r"In the retrieval figure, by the codes", r"of the 8 nearest images are of the query's class, by the pixels",
+       numbers=4)
+def the_codes_retrieve_the_querys_class_a_little_more_often(numbers, runs):
+    retrieval = runs.metrics["code_quality"]["retrieval_precision_at_8"]
+    assert percent(numbers[0], retrieval["codes"]) and int(numbers[1]) == 8
+    assert percent(numbers[2], retrieval["pixels"]) and is_whole(numbers[3], 1000)
+
+
+@claim("12", r"The probe's accuracies on the pixels and the original CNN's code are settled to within",
+       r"a hundred times tighter", numbers=4)
+def the_probes_accuracies_are_settled(numbers, runs):
+    assert runs.probe["tighter_tolerance"] == pytest.approx(runs.probe["tolerance"] / 100)
+    rows = runs.probe["representations"]
+    for name, row_key in (("pixels", ("pixels", 784)), ("cnn", ("cnn", 1568, True))):
+        # measured on the committed run's probe
+        assert rows[name]["accuracy"] == pytest.approx(code_quality_row(runs.metrics, *row_key)["probe_accuracy"], abs=1e-6)
+    assert is_whole(numbers[0], 1568)
+    assert shows(numbers[1], max(abs(row["difference_points"]) for row in rows.values()))
+    assert [int(n) for n in numbers[2:]] == sorted(row["images_changing_class"] for row in rows.values())
+
+
+# Section 13: denoising.
+
+def removed(denoising: dict, key: str) -> float:
+    return 1 - denoising[key] / denoising["mse_noisy"]
+
+
+@claim("13", r"The noise drops the test images' PSNR to", numbers=1)
+def the_noise_costs_a_lot(numbers, runs):
+    assert shows(numbers[0], runs.metrics["denoising"]["psnr_noisy"])
+
+
+@claim("13", r"The original CNN, trained only to copy, removes", r"of the noise's squared error", numbers=2)
+def the_copying_cnn_removes_about_half_of_the_noise(numbers, runs):
+    denoising = runs.metrics["denoising"]
+    assert percent(numbers[0], removed(denoising, "mse_plain_cnn")) and shows(numbers[1], denoising["psnr_plain_cnn"])
+
+
+@claim("13", r"The denoising CNN, with the same layers but its own training", r"against", r"removes", r"reaches",
+       r"above the original CNN", numbers=7)
+def the_denoiser_removes_more_after_less_training(numbers, runs):
+    metrics, denoising = runs.metrics, runs.metrics["denoising"]
+    assert is_whole(numbers[0], denoising["epochs"]) and is_whole(numbers[1], denoising["train_images"])
+    assert is_whole(numbers[2], metrics["epochs"]) and is_whole(numbers[3], metrics["train_images"])
+    assert percent(numbers[4], removed(denoising, "mse_denoised"))
+    assert shows(numbers[5], denoising["psnr_denoised"])
+    assert shows(numbers[6], denoising["psnr_denoised"] - denoising["psnr_plain_cnn"])
+    assert denoising["psnr_denoised"] > denoising["psnr_plain_cnn"]
+
+
+# Section 14: anomaly detection.
+
+@claim("14", r"Trained without bags, the model gives bags clearly higher errors", r"the ROC-AUC is", numbers=2)
+def bags_held_out_score_higher(numbers, runs):
+    auc = runs.metrics["anomaly"]["roc_auc"]
+    assert shows(numbers[0], auc) and percent(numbers[1], auc) and auc > 0.9
+
+
+@claim("14", r"The threshold flags", r"of the bags and", r"of the other test images", r"a precision of",
+       r"with bags a tenth of the test images", r"rarer anomalies would give a lower one", numbers=3)
+def the_threshold_flags_about_half_of_the_bags(numbers, runs):
+    anomaly = runs.metrics["anomaly"]
+    assert percent(numbers[0], anomaly["recall"]) and percent(numbers[1], anomaly["false_positive_rate"])
+    assert shows(numbers[2], anomaly["precision"]) and anomaly["anomaly_share"] == pytest.approx(0.1)
+
+    def precision_at(share: float) -> float:
+        found = anomaly["recall"] * share
+        return found / (found + anomaly["false_positive_rate"] * (1 - share))
+
+    assert precision_at(0.1) == pytest.approx(anomaly["precision"], rel=1e-6)
+    assert precision_at(0.01) < anomaly["precision"]
+
+
+@claim("14", r"the same layers and recipe trained on all ten classes also rank bags high", r"with a ROC-AUC of",
+       numbers=1)
+def trained_on_every_class_the_model_still_ranks_bags_high(numbers, runs):
+    auc = runs.metrics["anomaly"]["roc_auc_trained_on_all_classes"]
+    assert shows(numbers[0], auc) and 0.5 < auc < runs.metrics["anomaly"]["roc_auc"]
+
+
+# Section 15: the VAE.
+
+def prior_share(radius: float) -> float:
+    return 1 - math.exp(-radius**2 / 2)  # of a standard normal in two dimensions, within `radius` of the origin
+
+
+@claim("15", r"The VAE's mean codes lie on the prior's scale", r"within three standard deviations", numbers=1)
+def nearly_all_vae_codes_lie_within_three_deviations(numbers, runs):
+    share = runs.metrics["vae"]["mean_codes_within"]["3"]
+    assert percent(numbers[0], share) and share > 0.95
+
+
+@claim("15", r"they do not fill the prior", r"within one standard deviation, where the prior puts",
+       r"within half of one, where it puts", numbers=4)
+def the_vae_codes_leave_the_priors_centre_thin(numbers, runs):
+    within = runs.metrics["vae"]["mean_codes_within"]
+    assert percent(numbers[0], within["1"]) and percent(numbers[1], prior_share(1))
+    assert percent(numbers[2], within["0.5"]) and percent(numbers[3], prior_share(0.5))
+    assert within["1"] < prior_share(1) / 2 and within["0.5"] < prior_share(0.5) / 2
+
+
+@claim("15", r"reconstructions are a little worse than the plain model's with the same layers and recipe", numbers=2)
+def the_vae_reconstructs_a_little_worse(numbers, runs):
+    vae = runs.metrics["vae"]
+    assert 1 < vae["mse"] / vae["mse_plain_autoencoder"] < 1.1
+    assert shows(numbers[0], vae["mse"]) and shows(numbers[1], vae["mse_plain_autoencoder"])
+
+
+@claim("15", r"The VAE's images on the way lie closer to real garments", r"against the plain model's", numbers=2)
+def the_vaes_interpolation_stays_nearer_real_garments(numbers, runs):
+    path = runs.metrics["vae"]["interpolation"]
+    assert path["VAE"]["mean_between"] < path["plain"]["mean_between"]
+    assert shows(numbers[0], path["VAE"]["mean_between"]) and shows(numbers[1], path["plain"]["mean_between"])
+
+
+# Section 16: the sparse autoencoder.
+
+@claim("16", r"smallest of nine weights tried on the validation images", r"leaves at most half of the units on")
+def the_sparsity_weight_is_the_smallest_that_leaves_half_the_units_off(numbers, runs):
+    tried = sorted(runs.sparsity["runs"], key=lambda run: run["weight"])
+    assert len(tried) == 9 and runs.metrics["sparse"]["weight"] == runs.sparsity["chosen"]
+    chosen = next(run for run in tried if run["active_units_mean"] <= runs.sparsity["width"] / 2)
+    assert chosen["weight"] == runs.sparsity["chosen"]
+
+
+@claim("16", r"a test image turns on", r"of the 128 units on average, against", r"without it",
+       r"units are never on", numbers=4)
+def the_penalty_leaves_few_units_on(numbers, runs):
+    sparse = runs.metrics["sparse"]
+    assert shows(numbers[0], sparse["sparse"]["active_units_mean"]) and is_whole(numbers[1], sparse["width"])
+    assert shows(numbers[2], sparse["plain"]["active_units_mean"])
+    assert is_whole(numbers[3], sparse["sparse"]["units_never_active"])
+    assert sparse["sparse"]["active_units_mean"] < sparse["plain"]["active_units_mean"] / 2
+
+
+@claim("16", r"sparse model's test MSE is", r"times the plain model's", numbers=3)
+def sparsity_costs_reconstruction(numbers, runs):
+    sparse = runs.metrics["sparse"]
+    assert shows(numbers[0], sparse["sparse"]["mse"]) and shows(numbers[2], sparse["plain"]["mse"])
+    assert shows(numbers[1], sparse["sparse"]["mse"] / sparse["plain"]["mse"])
+
+
+def holds(entry: tuple[Claim, Callable], prose: dict[str, str], runs) -> bool:
+    claim_, check = entry
+    sentence = find(claim_, prose)
+    if sentence is None:
+        return False
+    try:
+        check(quoted_numbers(sentence)[: claim_.numbers], runs)
+    except (AssertionError, ValueError, IndexError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", LEDGER)
+def test_the_prose_makes_the_claim_and_the_runs_bear_it_out(name, prose, runs):
+    claim_, check = LEDGER[name]
+    sentence = find(claim_, prose)
+    assert sentence, f"section {claim_.section} no longer claims {claim_.terms}"
+    numbers = quoted_numbers(sentence)
+    assert len(numbers) >= claim_.numbers, f"{sentence!r} quotes fewer than {claim_.numbers} numbers"
+    check(numbers[: claim_.numbers], runs)
+
+
+@pytest.mark.parametrize("name", LEDGER)
+def test_a_rewording_keeps_a_claim_and_a_changed_number_comparative_or_qualifier_breaks_it(name, prose, runs):
+    claim_ = LEDGER[name][0]
+    sentence = find(claim_, prose)
+    assert sentence
+
+    def with_sentence(new: str) -> dict[str, str]:
+        return prose | {claim_.section: prose[claim_.section].replace(sentence, new, 1)}
+
+    assert holds(LEDGER[name], with_sentence(reworded(sentence)), runs)
+    changes = mutations(claim_, sentence)
+    assert len(changes) >= len(claim_.terms) + claim_.numbers
+    kept = [change for change, mutated in changes.items() if holds(LEDGER[name], with_sentence(mutated), runs)]
+    assert kept == [], f"{name} survives {kept}"
+
+
+# What the ledger's JSON cannot check.
+
+def test_the_classes_whose_shapes_vary_least_and_most_are_sneakers_and_trousers_and_bags(notebook, data_root):
+    # Section 10: how much a class's shapes vary is the variance of each pixel over its training images, averaged.
     images, labels = notebook["load_split"](data_root, train=True, device=torch.device("cpu"))
     variation = {name: images[labels == k].flatten(1).var(dim=0).mean().item()
                  for k, name in enumerate(notebook["CLASS_NAMES"])}
@@ -68,122 +493,10 @@ def test_the_feedforward_model_reconstructs_sneakers_and_trousers_best_and_bags_
     assert max(variation, key=variation.get) == "Bag"
 
 
-def test_two_numbers_lose_a_lot_and_pcas_two_most(prose, metrics):
-    says(prose, "Two numbers lose a lot, and PCA's two numbers most.")
-    for model in ("pca", "feedforward", "cnn"):
-        assert code_quality_row(metrics, model, 32)["knn_accuracy"] - code_quality_row(metrics, model, 2)["knn_accuracy"] > 0.1
-    two = [("pca", 2, False), ("feedforward", 2, True), ("feedforward", 2, False), ("cnn", 2, False)]
-    for key in ("knn_accuracy", "probe_accuracy"):
-        assert min(two, key=lambda code: code_quality_row(metrics, *code)[key])[0] == "pca", key
-
-
-def test_bags_stand_out_most_and_shirts_sneakers_and_pullovers_least(prose):
-    says(prose, "Bags stand out most; shirts, sneakers and pullovers are barely told from the rest")
-    rows = json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"]
-    auc = {row["held_out_class"]: row["roc_auc"] for row in rows}
-    assert max(auc, key=auc.get) == "Bag"
-    assert set(sorted(auc, key=auc.get)[:3]) == {"Shirt", "Sneaker", "Pullover"}
-
-
-def test_the_retrieval_uses_the_best_32_number_model_the_convolutional_one(prose, metrics):
-    says(prose, "by the 32-number codes of the best model (the convolutional one)")
-    rows = [row for row in metrics["code_size_study"] if row["code_size"] == 32 and row["model"] != "pca"]
-    assert min(rows, key=lambda row: row["mse"])["model"] == "cnn"
-
-
-def test_claims_that_the_numbers_never_showed_stay_out():
-    # Found wrong or unmeasured (issue 31), kept out.
-    text = " ".join((ROOT / "README.md").read_text().split())
-    notebook = " ".join("\n".join(cell.source for cell in read_notebook().cells).split())
-    for claim in ("came from its code", "edge came from", "Most of the separation comes from novelty",
-                  "decodes to plausible images everywhere", "this one has none", "under 40 seconds",
-                  "run fastest on CPUs and NVIDIA GPUs", "tens of percent", "plain, common shapes",
-                  "carry most of what the labels say", "ghost of both", "within about two standard deviations",
-                  "find garments of the query's kind", "smooth silhouettes"):
-        assert claim not in text and claim not in notebook, claim
-
-
-def test_the_copying_cnn_removes_some_noise_but_keeps_most_and_the_denoiser_had_a_sixth_of_the_training(prose, metrics):
-    says(prose, "The original CNN, trained only to copy, removes some of it")
-    says(prose, "but keeps most of the speckle")
-    says(prose, "The denoising CNN, with the same architecture and a sixth of the training")
-    denoising = metrics["denoising"]
-    assert 0.5 < denoising["mse_plain_cnn"] / denoising["mse_noisy"] < 1  # most of the squared error stays
-    assert 6 * denoising["epochs"] == metrics["epochs"]
-
-
-def test_the_probes_accuracies_are_settled_to_about_two_tenths_of_a_point(prose, metrics):
-    says(prose, "The probe's accuracies on the pixels and the CNN's code are settled to about two tenths of a point: a "
-                "test of convergence a hundred times tighter moves about a hundred test images to another class.")
-    # experiments/probe_convergence.py, on the committed run's original CNN
-    convergence = json.loads((ROOT / "results" / "probe-convergence.json").read_text())
-    assert convergence["tighter_tolerance"] == pytest.approx(convergence["tolerance"] / 100)
-    for name, row_key in (("pixels", ("pixels", 784)), ("cnn", ("cnn", 1568, True))):
-        row = convergence["representations"][name]
-        assert row["accuracy"] == pytest.approx(code_quality_row(metrics, *row_key)["probe_accuracy"], abs=1e-6)  # the committed run's probe
-        assert 0.1 <= abs(row["difference_points"]) <= 0.3
-        assert 50 <= row["images_changing_class"] <= 200
-
-
-def test_the_cnn_has_about_30_times_fewer_parameters_and_a_code_twice_the_image(prose, metrics):
-    says(prose, "so this model has about 30 times fewer parameters than the feedforward one")
-    says(prose, "32 × 7 × 7 = **1,568 numbers, twice as many as the 784 pixels**")
-    ff, cnn = metrics["models"]["feedforward"], metrics["models"]["cnn"]
-    assert 27 <= ff["parameters"] / cnn["parameters"] <= 33
-    assert cnn["code_size"] == 32 * 7 * 7 == 2 * 28 * 28
-
-
-def test_test_and_training_loss_stay_close_and_neither_model_overfits(prose, metrics):
-    says(prose, "Test and training loss stay close for both models")
-    says(prose, "neither overfits in 30 epochs")
-    for model in ("feedforward", "cnn"):
-        history = metrics["models"][model]["history"]
-        # The training loss is the mean over an epoch, so in the first epoch it carries the untrained start.
-        assert max(test / train for test, train in zip(history["test_loss"], history["train_loss"])) < 1.05, model
-        assert len(history["test_loss"]) == 30 and history["test_loss"][-1] < 1.01 * min(history["test_loss"]), model
-
-
-def test_five_epochs_give_most_of_the_gain_and_the_same_table(prose, metrics):
-    # With one learning rate throughout, a 5-epoch run of seed 0 is this run's first 5 epochs.
-    says(prose, "Set `EPOCHS = 5` in the settings cell (section 1) and run the notebook again: most of the gain comes "
-                "in the first few epochs, so the table of section 7 tells the same story.")
-    models = metrics["models"]
-    for model in ("feedforward", "cnn"):
-        start, losses = models[model]["untrained_mse"], models[model]["history"]["test_loss"]
-        assert (start - losses[4]) / (start - losses[-1]) > 0.9, model
-    for key in ("test_loss", "test_mae_mean", "test_original_metric_mean"):  # section 7's three errors
-        assert models["cnn"]["history"][key][4] < models["feedforward"]["history"][key][4], key
-
-
-def test_the_original_metric_moves_by_tens_of_percent_over_the_last_epochs_and_the_true_mae_by_one_or_two(prose, metrics):
-    found = quoted(prose, r"Over the last 10 epochs the original metric moved by (\d+)% \(feedforward\) and "
-                                  r"(\d+)% \(CNN\), the true MAE by (\d+) and (\d+)%\.")
-
-    def moved(model: str, key: str) -> float:
-        last = metrics["models"][model]["history"][key][-10:]
-        return 100 * (max(last) - min(last)) / min(last)
-
-    expected = [moved("feedforward", "test_original_metric_mean"), moved("cnn", "test_original_metric_mean"),
-                moved("feedforward", "test_mae_mean"), moved("cnn", "test_mae_mean")]
-    assert all(map(shows, found, expected)), (found, expected)
-
-
-def test_no_codec_makes_a_file_as_small_as_a_quantised_code_and_jpegs_smallest_are_mostly_header(prose, metrics,
-                                                                                                 notebook, data_root):
-    says(prose, "The codecs cannot make a file that small: for about the same quality WebP's smallest file takes")
-    says(prose, "**At 28 × 28 pixels JPEG's fixed cost dominates**: even at quality 5 its file is")
-    says(prose, "bytes, mostly header and tables.")
-    compression = metrics["compression"]
-    code = quantized(metrics, "feedforward", 32, 4)
-    codecs = compression["codecs"]
-    assert min(point["bytes_mean"] for point in codecs) > 2 * code["entropy_bits"] / 8
-    smallest_webp = min((point for point in codecs if point["codec"] == "WEBP"), key=lambda point: point["bytes_mean"])
-    smallest_jpeg_as_good = min((point for point in codecs if point["codec"] == "JPEG" and point["psnr"] >= code["psnr"]),
-                                key=lambda point: point["bytes_mean"])
-    for point in (smallest_webp, smallest_jpeg_as_good):  # "about the same quality": within 1 dB
-        assert abs(point["psnr"] - code["psnr"]) < 1, point
-    # A JPEG file's header and tables are everything before its entropy-coded data, which starts after the
-    # start-of-scan segment (marker FFDA and its length).
+def test_a_quality_5_jpeg_file_is_mostly_header_and_tables(notebook, data_root):
+    # Section 11: a JPEG file's header and tables are everything before its entropy-coded data, which starts after
+    # the start-of-scan segment (marker FFDA and its length).
+    metrics = results_file("metrics.json")
     images, _ = notebook["load_split"](data_root, train=False, device=torch.device("cpu"))
     headers = []
     for pixels in (images[:20, 0] * 255).round().to(torch.uint8).numpy():
@@ -192,152 +505,34 @@ def test_no_codec_makes_a_file_as_small_as_a_quantised_code_and_jpegs_smallest_a
         data = file.getvalue()
         start_of_scan = data.index(b"\xff\xda")
         headers.append(start_of_scan + 2 + int.from_bytes(data[start_of_scan + 2:start_of_scan + 4], "big"))
-    jpeg_5 = codec(metrics, "JPEG", 5)
-    assert len(set(headers)) == 1 and headers[0] > 0.5 * jpeg_5["bytes_mean"], (headers, jpeg_5["bytes_mean"])
+    assert len(set(headers)) == 1 and headers[0] > 0.5 * codec(metrics, "JPEG", 5)["bytes_mean"]
 
 
-def test_a_changed_held_out_class_comes_out_near_the_tables_row(prose, metrics):
-    says(prose, "the ROC-AUC should come out near the table's")
-    rows = json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"]
-    bag = next(row for row in rows if row["held_out_class"] == "Bag")  # the committed run's held-out class
-    assert abs(bag["roc_auc"] - metrics["anomaly"]["roc_auc"]) < 0.01
-
-
-@pytest.fixture(scope="module")
-def code_spaces() -> dict:
-    # experiments/code_spaces.py: sections 9's and 15's maps, measured on the committed run's models.
-    return json.loads((ROOT / "results" / "code-spaces.json").read_text())
-
-
-def test_the_code_spaces_were_measured_on_the_committed_runs_models(code_spaces, metrics):
-    assert code_spaces["feedforward"]["test_mse"] == pytest.approx(metrics["models"]["feedforward"]["mse"], rel=1e-6)
-    assert code_spaces["vae"]["test_mse"] == pytest.approx(metrics["vae"]["mse"], rel=1e-6)
-
-
-def test_down_the_trousers_arm_the_decoder_draws_ever_brighter_sharper_trousers(prose, code_spaces):
-    says(prose, "Move the cross down (`code 2`) into the trousers' arm of the map and past its end: the trousers grow "
-                "brighter and sharper, and stay trousers to the edge of the map, far below every code.")
-    space = code_spaces["feedforward"]
-    walk = space["trousers_walk"]  # from the trousers' median code down to the map's lowest point
-    assert walk[-1]["code"][1] == pytest.approx(space["map_low"][1])
-    assert walk[-1]["code"][1] < space["lowest_code_2"]["trousers"] < walk[0]["code"][1]
-    assert all(point["judged_class"] == "Trouser" for point in walk)
-    for key in ("brightness", "sharpness"):
-        values = [point[key] for point in walk]
-        assert all(earlier < later for earlier, later in itertools.pairwise(values)), key
-    lowest = min(space["lowest_code_2"]["test"], space["lowest_code_2"]["training"])
-    assert lowest - space["map_low"][1] > (space["map_high"][1] - space["map_low"][1]) / 8  # "far below every code"
-
-
-def test_the_bottom_left_corner_of_the_feedforward_map_is_empty(prose, code_spaces):
-    says(prose, "Then put it in the empty bottom-left corner, where no training image has its code")
-    says(prose, "Section 9's map had an empty corner")
-    counts = code_spaces["feedforward"]["training_codes_per_map_cell"]  # [column from the left][row from the bottom]
-    assert counts[0][0] == 0 and sum(map(sum, counts)) == 60_000
-
-
-def test_the_vaes_mean_codes_lie_within_three_deviations_with_a_hole_at_the_centre(prose, code_spaces):
-    within_3, within_half, prior_half = quoted(
-        prose, r"Nearly all of the VAE's mean codes \((\d+)%\) lie within three standard deviations of the origin.*"
-               r"And few images have codes near the origin, the prior's most likely point \((\d+)% within half a "
-               r"standard deviation, where the prior puts (\d+)%\): a hole in the map, where draws decode to faint, "
-               r"vague shapes")
-    share = code_spaces["vae"]["share_within"]
-    assert shows(within_3, 100 * share["3.0"]["codes"]) and share["3.0"]["codes"] > 0.95
-    assert shows(within_half, 100 * share["0.5"]["codes"]) and shows(prior_half, 100 * share["0.5"]["prior"])
-    assert share["0.5"]["codes"] < share["0.5"]["prior"] / 2  # "few"
-    directions = code_spaces["vae"]["directions"]
-    for name, by_radius in directions.items():  # "faint": less contrast near the origin than further out
-        assert by_radius["0.5"]["contrast"] < by_radius["2.0"]["contrast"], name
-    assert code_spaces["vae"]["centre"]["contrast"] < min(row["2.0"]["contrast"] for row in directions.values())
-
-
-def test_out_from_the_vaes_centre_the_direction_decides_the_garment_and_it_grows_bolder(prose, code_spaces):
-    says(prose, "At the centre of the VAE's plane, the most likely code under the prior, the decoder draws a faint, "
-                "vague top: few images have codes there. Move the cross out: from about one and a half standard "
-                "deviations on, the direction decides the garment (ankle boots along `code 1`, pullovers up, trousers "
-                "down to the left, sandals down, sneakers between), and further out the same garment only grows "
-                "bolder.")
-    vae = code_spaces["vae"]
-    assert vae["centre"]["judged_class"] in {"T-shirt/top", "Pullover", "Shirt", "Coat"}
-    named = {"right": "Ankle boot", "up": "Pullover", "down left": "Trouser", "down": "Sandal", "down right": "Sneaker"}
-    for direction, garment in named.items():
-        assert [vae["directions"][direction][radius]["judged_class"] for radius in ("1.5", "2.0", "2.5")] == [garment] * 3
-    for direction, by_radius in vae["directions"].items():
-        contrast = [by_radius[radius]["contrast"] for radius in ("1.5", "2.0", "2.5")]
-        assert all(earlier < later for earlier, later in itertools.pairwise(contrast)), direction
-
-
-def test_experiments_readme_shows_the_code_spaces(code_spaces):
-    text = (ROOT / "experiments" / "README.md").read_text()
-    text = text[text.index("## What the explorers show"):]
-    shares = re.search(r"\| the VAE's mean codes \| (.*) \|\n *\| the prior \| (.*) \|", text)
-    for shown, kind in ((shares[1], "codes"), (shares[2], "prior")):
-        for cell, radius in zip(shown.split(" | "), ("0.5", "1.0", "2.0", "3.0"), strict=True):
-            assert shows(cell.rstrip("%"), 100 * code_spaces["vae"]["share_within"][radius][kind]), (kind, radius)
-    vae = code_spaces["vae"]
-    rows = dict(re.findall(r"^ *\| ((?:right|up|left|down)[a-z ]*?|centre)(?: \(.*?\))? \| (.*) \|$", text, re.MULTILINE))
-    assert set(rows) == {"centre", *vae["directions"]}
-    for name, cells in rows.items():
-        images = [vae["centre"]] if name == "centre" else [vae["directions"][name][r] for r in ("0.5", "1.0", "1.5", "2.0", "2.5")]
-        shown = [cell.strip() for cell in cells.split("|") if cell.strip()]
-        assert len(shown) == len(images), name
-        for cell, image in zip(shown, images):
-            judged, contrast = cell.rsplit(", ", 1)
-            assert judged == image["judged_class"] and shows(contrast, image["contrast"]), (name, cell)
-
-
-def test_the_original_metric_moves_several_times_as_much_from_seed_to_seed_as_the_true_errors(prose):
-    says(prose, "the original metric moves several times as much from seed to seed as the true errors")
-    headline = json.loads((ROOT / "results" / "seeds.json").read_text())["headline"]
-
-    def spread(model: str, key: str) -> float:
-        numbers = headline[f"models.{model}.{key}"]
-        return numbers["std"] / numbers["mean"]
-
-    for model in ("feedforward", "cnn"):
-        assert spread(model, "original_metric_mean") >= 3 * max(spread(model, "mae_mean"), spread(model, "mse")), model
-
-
-def test_the_summary_says_the_two_designs_are_close_at_8_numbers(prose, metrics):
-    # "... with the study's epochs and with twice as many; at 8 numbers the two are close": tied after 8 epochs each,
-    # and within 1% once the convolutional model has 16 (experiments/doubled_budget.py).
-    from experiments import doubled_budget
-
-    says(prose, "with the study's epochs and with twice as many; at 8 numbers the two are close (section 8)")
-    record = json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())
-    relative = doubled_budget.convolutional_against_feedforward(record, metrics)
-    assert min(abs(relative[name, 8]) for name, _, _ in doubled_budget.budgets(metrics)) < 0.01
-    ff, cnn = (study_row(metrics, model, 8) for model in ("feedforward", "cnn"))
-    assert abs(cnn["test_mse_by_epoch"][7] / ff["test_mse_by_epoch"][7] - 1) < 0.005
-
-
-def test_the_vae_has_the_original_feedforward_models_layers_and_recipe_and_only_its_loss_differs(prose, metrics,
-                                                                                                   notebook):
-    says(prose, "The VAE has the original feedforward model's layers, optimiser and epochs; only the loss differs.")
-
+def test_the_vae_keeps_the_plain_models_hidden_layer_decoder_and_recipe(notebook):
+    # Section 15: "its encoder ends in 4 numbers instead of 2", the rest as section 14's plain model.
     def shapes(model) -> list[tuple[int, ...]]:
         return [tuple(parameter.shape) for parameter in model.parameters()]
 
     plain, vae = notebook["make_feedforward_autoencoder"](), notebook["make_variational_autoencoder"]()
     assert shapes(vae.decoder) == shapes(plain.decoder)
-    # The encoder's last layer gives a mean and a log-variance for each of the 2 code numbers.
     (*hidden, (last_out, last_in), (bias,)) = shapes(vae.encoder)
     assert hidden == shapes(plain.encoder)[:-2] and (last_out, last_in, bias) == (2 * 2, 128, 2 * 2)
     code = "\n".join(cell.source for cell in read_notebook().cells if cell.cell_type == "code")
-    trainings = re.findall(r"train_or_load\((feedforward|vae), .*?\)\n", code, re.DOTALL)
-    assert trainings == ["feedforward", "vae"]
-    assert re.search(r'train_or_load\(vae, "vae", training_images, test_images, epochs=EPOCHS, loss_function=vae_loss,'
-                     r'\s+task="[^"]*"\)', code)  # the same data, epochs and training function; only the loss
-    assert metrics["vae"]["epochs"] == metrics["epochs"] == 30
+    for model in ("plain_2d", "vae"):
+        assert re.search(rf"train_or_load\({model}, [^)]*recipe=TWO_NUMBER_RECIPE", code), model
 
 
-def test_the_cnn_reproduces_the_images_nearly_exactly(prose, metrics):
-    says(prose, "The CNN reproduces the images nearly exactly, stripes and lettering included.")
-    cnn = metrics["models"]["cnn"]
-    assert cnn["mae_per_pixel"] < 0.05 and cnn["mse"] < 0.005  # off by under 5% of the pixel range, on average
-
-
-def test_the_vaes_reconstructions_are_a_little_worse_than_the_plain_models(prose, metrics):
-    says(prose, "Its reconstructions are a little worse than the plain model's with the same layers")
-    assert 1 < metrics["vae"]["mse"] / metrics["vae"]["mse_plain_autoencoder"] < 1.1
+def test_claims_that_the_numbers_never_showed_stay_out():
+    # Found wrong or unmeasured (issues 31 and 38), kept out.
+    text = " ".join((ROOT / "README.md").read_text().split())
+    notebook = " ".join("\n".join(cell.source for cell in read_notebook().cells).split())
+    for wrong in ("came from its code", "edge came from", "Most of the separation comes from novelty",
+                  "decodes to plausible images everywhere", "this one has none", "under 40 seconds",
+                  "run fastest on CPUs and NVIDIA GPUs", "tens of percent", "plain, common shapes",
+                  "carry most of what the labels say", "ghost of both", "within about two standard deviations",
+                  "find garments of the query's kind", "smooth silhouettes", "tied at 8 numbers",
+                  "every autoencoder beats PCA at the same code size, within 256", "know the classes",
+                  "only the training pairs changed", "keeps most of the speckle", "average neighbouring pixels",
+                  "difficulty alone gives", "only the loss differs", "standard normal plane", "copy its input",
+                  "true MAE"):
+        assert wrong.lower() not in text.lower() and wrong.lower() not in notebook.lower(), wrong

@@ -22,12 +22,13 @@ def runs():
 def numbers(metrics: dict) -> dict:
     """Every result that the three runs report alike: the original models' errors, the code-size study, the
     applications (no timings)."""
-    models = {f"{model}.{key}": metrics["models"][model][key] for model in ("feedforward", "cnn")
-              for key in ("original_metric_mean", "mae_mean", "mse")}
+    # The sum of absolute errors per image was called mae_mean before issue 38 named it.
+    models = {f"{model}.{key}": metrics["models"][model].get(key, metrics["models"][model].get("mae_mean"))
+              for model in ("feedforward", "cnn") for key in ("original_metric_mean", "sae_mean", "mse")}
     study = {f"study.{row['model']}{'-original' if row['original'] else ''}-{row['code_size']}": row["mse"]
              for row in metrics["code_size_study"]}
     applications = {f"{section}.{key}": value for section in ("denoising", "anomaly", "vae")
-                    for key, value in metrics[section].items() if key != "train_seconds"}
+                    for key, value in metrics[section].items() if key != "train_seconds" and not isinstance(value, dict)}
     return models | study | applications
 
 

@@ -82,3 +82,29 @@ def test_plumbing_is_folded_in_colab_and_explained_under_the_hood(notebook):
     assert all(cell.metadata.get("cellView") == "form" for cell in forms)
     assert all(cell.source.startswith("# @title ") for cell in notebook.cells if cell.metadata.get("cellView") == "form")
     assert notebook.cells[-1].source.startswith("## Under the hood")
+
+
+def section_texts(notebook) -> dict[str, str]:
+    """Everything a reader sees in each numbered section: its markdown, tables included, and what its cells print."""
+    found, current = {}, "0"
+    for cell in notebook.cells:
+        texts = [cell.source] if cell.cell_type == "markdown" else [
+            "".join(output.get("text", "")) + "".join(output.get("data", {}).get("text/markdown", ""))
+            for output in cell.get("outputs", [])]
+        for text in texts:
+            heading = re.search(r"^## (\d+)\. ", text, re.MULTILINE)
+            if heading and cell.cell_type == "markdown":
+                current = heading[1]
+            found[current] = found.get(current, "") + "\n" + text
+    return found
+
+
+def test_every_number_of_the_summary_is_shown_in_the_section_it_names(notebook):
+    (cell,) = [cell for cell in notebook.cells if cell.cell_type == "markdown" and cell.source.startswith("## Summary")]
+    rows = re.findall(r"^\| (.+?) \| (\d+) \|$", cell.source, re.MULTILINE)
+    assert len(rows) >= 8
+    shown = section_texts(notebook)
+    for finding, section in rows:
+        seen = set(numbers_in(shown[section]))
+        for number in numbers_in(finding):
+            assert number in seen or number.rstrip("%") in seen, f"section {section} never shows {number} ({finding[:60]})"

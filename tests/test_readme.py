@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from notebook_access import ROOT, codec, quantized, read_notebook, run_minutes, shows
+from notebook_access import ROOT, read_notebook, run_minutes
 from prose import summary
 
 README = (ROOT / "README.md").read_text()
@@ -46,34 +46,19 @@ def finding(pattern: str) -> tuple[str, ...]:
     return tuple(group.rstrip(".") for group in found.groups())
 
 
-def test_its_findings_quote_the_committed_run(metrics):
-    ff = metrics["models"]["feedforward"]
-    (ratio,) = finding(r"the true MAE is ([\d.]+) times it for the feedforward model")
-    assert shows(ratio, ff["mae_mean"] / ff["original_metric_mean"])
-    study = {(row["model"], row["original"], row["code_size"]): row["mse"] for row in metrics["code_size_study"]}
-    gains = [100 * (1 - mse / study["pca", False, code]) for (model, _, code), mse in study.items()
-             if model != "pca" and code in (2, 8, 32)]
-    (gain,) = finding(r"every autoencoder beats PCA, by at least (\d+)% in MSE")
-    assert shows(gain, min(gains))
-    finding(r"a convolutional autoencoder has the lowest error at 32 numbers, the deeper feedforward one at 2 and 8")
-    assert study["cnn", False, 32] < study["feedforward", False, 32]
-    assert all(study["feedforward", False, code] < study["cnn", False, code] for code in (2, 8))
-    (gap,) = finding(r"doubling either's epochs changes no winner, though with 16 convolutional epochs the two come "
-                     r"within ([\d.]+)% at 8")
-    doubled = {run["model"]: run["test_mse_by_epoch"]
-               for run in json.loads((ROOT / "results" / "doubled-budget-avx2.json").read_text())["runs"]}
-    assert shows(gap, 100 * (doubled["cnn-8"][15] / doubled["feedforward-8"][19] - 1))  # the winners: test_prose.py
-    point = quantized(metrics, "feedforward", 32, 4)
-    webp = codec(metrics, "WEBP", 0)
-    size, webp_size = finding(r"takes about (\d+) bytes per image, where WebP needs (\d+)")
-    assert shows(size, point["entropy_bits"] / 8) and shows(webp_size, webp["bytes_mean"])
-    knn = next(row["knn_accuracy"] for row in metrics["code_quality"]["rows"]
-               if (row["model"], row["original"], row["code_size"]) == ("feedforward", False, 32))
-    (accuracy,) = finding(r"learned without labels classify ([\d.]+)% of the test images")
-    assert shows(accuracy, 100 * knn)
-    noisy, denoised, auc = finding(r"from ([\d.]+) to ([\d.]+) dB; held-out bags are detected with a ROC-AUC of ([\d.]+)")
-    assert shows(noisy, metrics["denoising"]["psnr_noisy"]) and shows(denoised, metrics["denoising"]["psnr_denoised"])
-    assert shows(auc, metrics["anomaly"]["roc_auc"])
+def summary_findings() -> list[tuple[str, str]]:
+    """The notebook's summary: (finding, section) for every row of its table of findings."""
+    (cell,) = [cell for cell in read_notebook().cells if cell.cell_type == "markdown" and cell.source.startswith("## Summary")]
+    return re.findall(r"^\| (.+?) \| (\d+) \|$", cell.source, re.MULTILINE)
+
+
+def test_its_findings_are_the_notebooks_summary():
+    # One list of findings, written once in the notebook's summary (whose numbers tests/test_prose.py holds to the
+    # sections): the README quotes it whole, each with its section.
+    findings = summary_findings()
+    assert len(findings) >= 8
+    quoted = re.findall(r"^- (.+) \(section (\d+)\)\.$", README[README.index("What the notebook finds"):], re.MULTILINE)
+    assert quoted == findings
 
 
 def test_its_test_command_is_the_first_line_of_the_sh_block_under_tests():

@@ -15,7 +15,6 @@ from notebook_access import (
     ROOT,
     SEED_TABLE_METRICS,
     SEED_TABLE_ROWS,
-    TWO_NUMBER_CODES,
     code_quality_row,
     headline_numbers,
     markdown_table_rows,
@@ -42,6 +41,9 @@ TOLERANCES = {  # kind of number: (tolerance, relative to the committed value?, 
     "gain in percentage points": (2.0, False, "none (both MSEs bit-identical); 2% on one MSE moves it 1.8 points"),
     "PSNR in dB": (0.1, False, "0.050 dB: the convolutional model with a code of 32, within 256 bits"),
     "share of the test images": (0.008, False, "0.0038: the probe on the convolutional 32-number code"),
+    # Section 16's models are linear layers, which the two CPUs computed bit for bit alike; the tolerance is that of
+    # a reconstruction error, until a cross-CPU run measures them.
+    "active code units": (0.02, True, "not measured: section 16 came after the cross-CPU runs"),
 }
 
 
@@ -49,8 +51,10 @@ def kind_of(name: str) -> str:
     """The kind of a headline number (tests/notebook.py's `headline_numbers`), by its name."""
     if name.endswith("original_metric_mean"):
         return "original metric"
-    if name.endswith((".mse", ".mae_mean")) or name in {"vae.test_loss", "vae.kl"}:
+    if name.endswith((".mse", ".sae_mean", ".mse_plain_autoencoder")) or name in {"vae.test_loss", "vae.kl"}:
         return "reconstruction error"
+    if name.endswith("active_units_mean"):
+        return "active code units"
     if name.endswith("gain_percent"):
         return "gain in percentage points"
     if "psnr" in name:
@@ -197,7 +201,7 @@ def test_every_spread_is_recomputed_from_the_runs(seeds):
         assert (spread["min"], spread["max"]) == (min(values), max(values))
     for run in seeds["runs"].values():
         for model, values in run["last_epochs_original_metric"].items():
-            history = run["reproducible"]["models"][model]["history"]["test_original_metric_mean"]
+            history = run["reproducible"]["models"][model]["history"]["held_out_original_metric_mean"]
             assert values == history[-10:] and len(history) == 30
 
 
@@ -205,34 +209,37 @@ def study_mse(run: dict, model: str, code: int, original: bool = False) -> float
     return study_row(run, model, code, original)["mse"]
 
 
-# What the notebook concludes "in all five seeds", as experiments/README.md lists it: conclusion -> (section, test on
-# one seed's reproducible numbers).
+# Conclusions of the notebook, checked on every seed; experiments/README.md lists in how many each holds. Those the
+# notebook states "in all five seeds" (IN_EVERY_SEED) must hold in all: conclusion -> (section, test on one seed's
+# reproducible numbers).
 CONCLUSIONS = {
     "The CNN beats the feedforward model on all three errors": (7, lambda run: all(
         run["models"]["cnn"][key] < run["models"]["feedforward"][key]
-        for key in ("original_metric_mean", "mae_mean", "mse"))),
+        for key in ("original_metric_mean", "sae_mean", "mse"))),
     "Every autoencoder beats PCA at the same code size": (8, lambda run: all(
         study_mse(run, model, code, original) < study_mse(run, "pca", code)
         for model, original in [("feedforward", False), ("cnn", False)] for code in (2, 8, 32))
         and study_mse(run, "feedforward", 2, True) < study_mse(run, "pca", 2)),
-    "At 32 numbers the convolutional model has the lowest error, at 2 and 8 the deeper feedforward one": (8, lambda run: (
+    "At 32 numbers the convolutional model has the lower error, at 2 and 8 the deeper feedforward one": (8, lambda run: (
         study_mse(run, "cnn", 32) < study_mse(run, "feedforward", 32)
         and all(study_mse(run, "feedforward", code) < study_mse(run, "cnn", code) for code in (2, 8)))),
-    "5 nearest neighbours and the probe do better on either 32-number code than on the pixels": (12, lambda run: all(
-        code_quality_row(run, model, 32)[key] > code_quality_row(run, "pixels", 784)[key]
-        for model in ("feedforward", "cnn") for key in ("knn_accuracy", "probe_accuracy"))),
+    "5 nearest neighbours do better on either 32-number code than on PCA's or the pixels": (12, lambda run: all(
+        code_quality_row(run, model, 32)["knn_accuracy"] > max(code_quality_row(run, "pixels", 784)["knn_accuracy"],
+                                                               code_quality_row(run, "pca", 32)["knn_accuracy"])
+        for model in ("feedforward", "cnn"))),
     "At 32 numbers the convolutional code is also the one the probe reads better":
         (12, lambda run: code_quality_row(run, "feedforward", 32)["probe_accuracy"]
          < code_quality_row(run, "cnn", 32)["probe_accuracy"]),
-    "At 2 numbers the deeper feedforward code reconstructs best and serves 5 nearest neighbours best, and the probe "
-    "scores lower on it than they do": (12, lambda run: (
-        min(TWO_NUMBER_CODES, key=lambda code: study_mse(run, *code)) == ("feedforward", 2, False)
-        == max(TWO_NUMBER_CODES, key=lambda code: code_quality_row(run, *code)["knn_accuracy"])
-        and code_quality_row(run, "feedforward", 2)["probe_accuracy"]
-        < code_quality_row(run, "feedforward", 2)["knn_accuracy"])),
-    "The VAE reconstructs worse than the plain model with its layers": (15, lambda run: (
-        run["vae"]["mse"] > run["models"]["feedforward"]["mse"])),
+    "The denoising CNN beats the CNN trained to copy on noisy images":
+        (13, lambda run: run["denoising"]["psnr_denoised"] > run["denoising"]["psnr_plain_cnn"]),
+    "Bags held out score a higher ROC-AUC than with every class in training":
+        (14, lambda run: run["anomaly"]["roc_auc"] > run["anomaly"]["roc_auc_trained_on_all_classes"]),
+    "The VAE reconstructs worse than the plain model with its layers and recipe": (15, lambda run: (
+        run["vae"]["mse"] > run["vae"]["mse_plain_autoencoder"])),
+    "The L1 penalty leaves fewer than half as many code units on": (16, lambda run: (
+        run["sparse"]["sparse"]["active_units_mean"] < run["sparse"]["plain"]["active_units_mean"] / 2)),
 }
+IN_EVERY_SEED = {"The CNN beats the feedforward model on all three errors"}  # section 7's seed paragraph
 
 
 def test_the_conclusions_hold_in_every_seed_as_experiments_readme_says(seeds):
@@ -244,7 +251,8 @@ def test_the_conclusions_hold_in_every_seed_as_experiments_readme_says(seeds):
         count = sum(holds(run["reproducible"]) for run in seeds["runs"].values())
         assert row["Section"] == str(section)
         assert row["Seeds in which it holds"] == f"{count} of {len(seeds['runs'])}", row["Conclusion"]
-        assert count == len(seeds["runs"]), f"{row['Conclusion']}: the notebook says in all seeds"
+        if row["Conclusion"] in IN_EVERY_SEED:
+            assert count == len(seeds["runs"]), f"{row['Conclusion']}: the notebook says in all seeds"
 
 
 def test_every_target_is_three_standard_deviations_inside_its_limit(seeds):

@@ -84,16 +84,16 @@ def with_text(figures, pattern: str) -> list[dict]:
     return [figure for figure in figures if any(re.search(pattern, text) for text in figure["texts"])]
 
 
-def test_the_code_size_try_it_draws_the_fourth_size_in_a_colour_of_its_own(figures):
+def test_the_code_size_try_it_draws_the_fourth_size_with_a_marker_of_its_own(figures):
     shown, namespace = figures
     assert namespace["CODE_SIZES"] == [2, 8, 32, 128]
-    (curves,) = with_text(shown, r"^Test error while training")
+    (curves,) = with_text(shown, r"^Validation error while training")
     (bits,) = with_text(shown, r"^What each bit buys")
     for figure in (curves, bits):
         for code in (2, 8, 32, 128):
             assert any(text.endswith(f"code of {code}") for text in figure["texts"]), code
-    colours = {tuple(namespace["code_size_color"](code)) for code in (2, 8, 32, 128)}
-    assert len(colours) == 4
+    markers = {namespace["code_size_marker"](code) for code in (2, 8, 32, 128)}
+    assert len(markers) == 4
 
 
 def test_the_held_out_class_try_it_names_that_class_everywhere(figures):
@@ -130,5 +130,7 @@ def test_the_compression_figure_names_methods_as_the_rest_of_the_notebook(figure
     (bits,) = with_text(shown, r"^What each bit buys")
     texts = " | ".join(bits["texts"])
     assert "WebP (quality" in texts and "WEBP" not in texts  # Pillow's name for the format is not the format's
-    assert "Convolutional (UvA's design), code of 32" in texts and "Feedforward, deeper, code of 32" in texts
+    # One legend entry per method and one per code size (a colour is a method, a marker a code size).
+    assert "Convolutional (UvA's design)" in texts and "Feedforward, deeper" in texts and "code of 32" in texts
     assert "convolutional AE" not in texts and "feedforward AE" not in texts
+    assert texts.count("code of 32") == 1

@@ -129,3 +129,32 @@ def test_no_cell_writes_to_stderr(quick_run):
                for output in cell.outputs if output.output_type == "stream" and output.name == "stderr"]
     assert written == []
     assert not any(output.output_type == "error" for cell in notebook.cells for output in cell.get("outputs", []))
+
+
+def trainings_held_out_on_test_images(code: str) -> list[str]:
+    """The models that a notebook's code trains, beyond the original two, while watching the test images: a choice
+    made from their curves (the epochs, the recipe) would be made on the images that judge them."""
+    calls = re.findall(r"train_or_load\((\w+(?:\[[^\]]+\])?),\s*[^,]+,\s*(\w+(?:\[\w+\])?),\s*(\w+(?:\[\w+\])?)", code)
+    assert len(calls) >= 8, calls
+    return [model for model, _, held_out in calls if model not in {"feedforward", "cnn"} and "test" in held_out]
+
+
+def test_every_choice_is_made_on_validation_images_and_a_choice_made_on_test_images_fails(notebook):
+    code = "\n".join(cell.source for cell in read_notebook().cells if cell.cell_type == "code")
+    assert trainings_held_out_on_test_images(code) == []
+    # The original two watch the test images, as the original did; any other model that did is caught.
+    watching_test = code.replace("training_images, validation_images, recipe=TWO_NUMBER_RECIPE",
+                                 "training_images, test_images, recipe=TWO_NUMBER_RECIPE", 1)
+    assert trainings_held_out_on_test_images(watching_test) != []
+    # The notebook's "best" at a code size follows the validation images where the test images would pick the other.
+    study = [{"model": "pca", "code_size": 2, "validation_mse": 0.05, "mse": 0.05},
+             {"model": "feedforward", "code_size": 2, "validation_mse": 0.020, "mse": 0.030},
+             {"model": "cnn", "code_size": 2, "validation_mse": 0.025, "mse": 0.010}]
+    notebook["code_size_study"] = study
+
+    def picks_on_validation(choose) -> bool:
+        return choose(2)["model"] == "feedforward"
+
+    assert picks_on_validation(notebook["best_on_validation"])
+    chosen_on_test = lambda code: min((row for row in study if row["model"] != "pca"), key=lambda row: row["mse"])
+    assert not picks_on_validation(chosen_on_test)
