@@ -34,7 +34,8 @@ class Claim:
 
 
 def sections(markdown_cells: list[str]) -> dict[str, str]:
-    """The prose of each section, by its number (or its title for the unnumbered ones), as one line of text."""
+    """The prose of each section, by its number (or its title for the unnumbered ones), as one line of text: its
+    paragraphs without their tables, and a "Try it" answer without the HTML that folds it."""
     found, current = {}, "0"
     for source in markdown_cells:
         for line in source.splitlines():
@@ -42,7 +43,7 @@ def sections(markdown_cells: list[str]) -> dict[str, str]:
             if heading:
                 current = heading[1] or heading[2]
                 continue
-            if not line.lstrip().startswith("|"):
+            if not line.lstrip().startswith("|") and not re.fullmatch(r"\s*(?:</?\w+>)+(?:Answer</summary>)?\s*", line):
                 found[current] = found.get(current, "") + " " + re.sub(r"^> ?", "", line.strip())
     return {name: " ".join(text.split()) for name, text in found.items()}
 

@@ -74,7 +74,7 @@ def neither_original_model_overfits(numbers, runs):
         history = runs.metrics["models"][model]["history"]
         # The training loss is the mean over an epoch, so in the first epoch it carries the untrained start.
         assert max(test / train for test, train in zip(history["held_out_loss"], history["train_loss"])) < 1.05
-        assert history["held_out_loss"][-1] < 1.01 * min(history["held_out_loss"])
+        assert history["held_out_loss"][-1] < 1.02 * min(history["held_out_loss"])  # the last epochs jitter by 1 to 2%
 
 
 @claim("5", r"-epoch run is this run's first", r"test MSE", r"\(feedforward\)", r"\(CNN\)", r"after 30", numbers=7)
@@ -91,9 +91,9 @@ def five_epochs_are_the_first_five_of_thirty(numbers, runs):
        numbers=2)
 def five_epochs_give_most_of_the_gain_and_the_same_winner(numbers, runs):
     epochs, models = int(numbers[0]), runs.metrics["models"]
-    for model in models.values():
-        start, losses = model["untrained_mse"], model["history"]["held_out_loss"]
-        assert (start - losses[epochs - 1]) / (start - losses[-1]) > float(numbers[1].rstrip("%")) / 100
+    gains = [(model["untrained_mse"] - model["history"]["held_out_loss"][epochs - 1])
+             / (model["untrained_mse"] - model["mse"]) for model in models.values()]
+    assert int(numbers[1].rstrip("%")) == math.floor(100 * min(gains))  # "over" the largest whole percent it passes
     ff, cnn = models["feedforward"]["history"], models["cnn"]["history"]
     for key in ("held_out_loss", "held_out_mae", "held_out_original_metric_mean"):  # section 7's errors
         assert cnn[key][epochs - 1] < ff[key][epochs - 1], key
@@ -233,7 +233,7 @@ def pca_wins_at_two_bits_and_the_autoencoders_within_256(numbers, runs):
         assert two["pca"] > max(two["feedforward"], two["cnn"]), code
 
 
-@claim("11", r"decoder must be at both ends", r"MB of weights", r"the size of about", numbers=2)
+@claim("11", r"MB of weights, the size of about", r"codes", numbers=2)
 def the_decoder_weighs_as_much_as_many_codes(numbers, runs):
     decoder = runs.metrics["compression"]["decoder_bytes"]["feedforward-32"]
     code_bytes = quantized(runs.metrics, "feedforward", 32, 4)["entropy_bits"] / 8
@@ -477,7 +477,7 @@ def test_a_rewording_keeps_a_claim_and_a_changed_number_comparative_or_qualifier
 
     assert holds(LEDGER[name], with_sentence(reworded(sentence)), runs)
     changes = mutations(claim_, sentence)
-    assert len(changes) >= len(claim_.terms) + claim_.numbers
+    assert len(changes) >= len(claim_.terms) + len(set(quoted_numbers(sentence)[: claim_.numbers]))
     kept = [change for change, mutated in changes.items() if holds(LEDGER[name], with_sentence(mutated), runs)]
     assert kept == [], f"{name} survives {kept}"
 
@@ -536,3 +536,58 @@ def test_claims_that_the_numbers_never_showed_stay_out():
                   "difficulty alone gives", "only the loss differs", "standard normal plane", "copy its input",
                   "true MAE"):
         assert wrong.lower() not in text.lower() and wrong.lower() not in notebook.lower(), wrong
+
+
+# The answers to the "Try it" prompts, and what the experiments measured on the committed run's models.
+
+def gaps_to_pca(errors: dict[str, float], pca: float) -> list[float]:
+    return [1 - error / pca for error in errors.values()]
+
+
+@claim("8", r"at 128 numbers", r"PCA's test MSE falls to", r"the gap closes", numbers=2,
+       opposites={"closes": "widens"})
+def at_128_numbers_the_gap_to_pca_closes(numbers, runs):
+    # experiments/try_its.py: both designs and PCA at 128 numbers, as the prompt asks.
+    answer, metrics = runs.try_its["code_size_128"], runs.metrics
+    assert int(numbers[0]) == 128 and shows(numbers[1], answer["pca"]["test_mse"])
+    at_128 = gaps_to_pca({model: answer[model]["test_mse"] for model in ("feedforward", "cnn")}, answer["pca"]["test_mse"])
+    at_32 = gaps_to_pca({model: study_row(metrics, model, 32)["mse"] for model in ("feedforward", "cnn")},
+                        study_row(metrics, "pca", 32)["mse"])
+    assert max(at_128) < min(at_32)
+
+
+@claim("8", r"The convolutional model reaches", r"below it, and wins", r"the deeper feedforward model",
+       r"above it", numbers=4)
+def at_128_numbers_the_convolutional_model_wins_and_the_feedforward_one_loses_to_pca(numbers, runs):
+    answer = runs.try_its["code_size_128"]
+    pca, cnn, ff = (answer[model]["test_mse"] for model in ("pca", "cnn", "feedforward"))
+    assert cnn < pca < ff
+    assert shows(numbers[0], cnn) and percent(numbers[1], 1 - cnn / pca)
+    assert shows(numbers[2], ff) and percent(numbers[3], ff / pca - 1)
+
+
+@claim("8", r"The validation images rank the two designs the same way")
+def at_128_numbers_the_validation_images_pick_the_same_winner(numbers, runs):
+    answer = runs.try_its["code_size_128"]
+    assert (min(("feedforward", "cnn"), key=lambda model: answer[model]["validation_mse"])
+            == min(("feedforward", "cnn"), key=lambda model: answer[model]["test_mse"]))
+
+
+@claim("13", r"With `NOISE_STD = 0.1` the noisy images have", r"the copying CNN's outputs", r"and the denoiser's",
+       r"little noise leaves little to remove", r"the two come within", numbers=5)
+def with_little_noise_the_copying_cnn_comes_close(numbers, runs):
+    little = runs.try_its["noise_std"]["0.1"]
+    assert float(numbers[0]) == 0.1
+    assert all(shows(shown, little[key]) for shown, key in zip(numbers[1:4], ("noisy", "plain_cnn", "denoised")))
+    assert shows(numbers[4], little["denoised"] - little["plain_cnn"]) and little["denoised"] - little["noisy"] < 1
+
+
+@claim("13", r"With `NOISE_STD = 0.5` the noisy images have", r"the copying CNN's outputs", r"and the denoiser's",
+       r"dB apart", numbers=5)
+def with_much_noise_the_denoiser_pulls_ahead(numbers, runs):
+    much = runs.try_its["noise_std"]["0.5"]
+    assert float(numbers[0]) == 0.5
+    assert all(shows(shown, much[key]) for shown, key in zip(numbers[1:4], ("noisy", "plain_cnn", "denoised")))
+    assert shows(numbers[4], much["denoised"] - much["plain_cnn"])
+    assert much["denoised"] - much["plain_cnn"] > 3 * (runs.try_its["noise_std"]["0.1"]["denoised"]
+                                                      - runs.try_its["noise_std"]["0.1"]["plain_cnn"])

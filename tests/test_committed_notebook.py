@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-import torch
 
 from notebook_access import (
     NOTEBOOK_PATH,
@@ -16,7 +15,6 @@ from notebook_access import (
     compression_table_mismatches,
     denoising_table_mismatches,
     editor_line_length,
-    load_definitions,
     read_notebook,
     run_minutes,
     table_mismatches,
@@ -100,69 +98,39 @@ def test_no_code_line_is_wider_than_the_editor_shows():
     assert wide == []
 
 
-# Trainings of one architecture in one run, on different images: (section of the metrics file, what it trains).
-SAME_ARCHITECTURE = {
-    "the original feedforward model": [("models.feedforward", "all training images"),
-                                       ("anomaly", "the training images of nine classes (section 14)")],
-    "the original CNN": [("models.cnn", "all training images"), ("denoising", "noisy training images (section 13)")],
-}
-TIME_AGREEMENT = 0.25  # a quiet run measured them within a few percent; a run beside other work, 2 times apart
+# Trainings of one design by one recipe in one run, at different code sizes: each epoch costs about the same (the
+# code layer is a small part of the model), so their times per epoch must agree unless something else ran.
+SAME_DESIGN_AND_RECIPE = {"the deeper feedforward model": "feedforward", "the convolutional model of section 8": "cnn"}
+TIME_AGREEMENT = 0.25  # quiet runs measured them within 8%; a run beside other work, 1.6 to 2 times apart
 
 
-def seconds_per_training_image(metrics: dict, section: str, training_images: int) -> float:
-    result = metrics["models"][section.split(".")[1]] if section.startswith("models.") else metrics[section]
-    epochs = metrics["epochs"] if section.startswith("models.") else result["epochs"]
-    return result["train_seconds"] / (epochs * training_images)
-
-
-def training_set_sizes(metrics: dict, training_labels: torch.Tensor, class_names: list[str]) -> dict[str, int]:
-    # The original two train on every training image; the denoiser on those left after the validation images; the
-    # anomaly detector on those of the nine normal classes among them (about nine tenths).
-    held_out = class_names.index(metrics["anomaly"]["held_out_class"])
-    normal_share = float((training_labels != held_out).double().mean())
-    assert abs(metrics["anomaly"]["train_images"] / metrics["training_images"] - normal_share) < 0.01
-    return {"models.feedforward": metrics["train_images"], "models.cnn": metrics["train_images"],
-            "denoising": metrics["training_images"], "anomaly": metrics["anomaly"]["train_images"]}
-
-
-def disturbed_trainings(metrics: dict, sizes: dict[str, int]) -> list[str]:
-    """Every pair of trainings of one architecture whose times per training image disagree by more than
-    TIME_AGREEMENT: the sign of a run that shared its CPU with other work (benchmarks/README.md, "A training that
-    shares its CPU"), whose times would mislead whoever reads them."""
+def disturbed_trainings(metrics: dict) -> list[str]:
+    """Every design of the code-size study whose trainings at different code sizes took times per epoch more than
+    TIME_AGREEMENT apart: the sign of a run that shared its CPU with other work (benchmarks/README.md, "A training
+    that shares its CPU"), whose times would mislead whoever reads them."""
     problems = []
-    for architecture, trainings in SAME_ARCHITECTURE.items():
-        (first, first_images), (second, second_images) = trainings
-        times = [seconds_per_training_image(metrics, section, sizes[section]) for section in (first, second)]
-        if max(times) > (1 + TIME_AGREEMENT) * min(times):
-            problems.append(f"{architecture}: {1e6 * times[0]:.1f} µs per image trained on {first_images}, "
-                            f"{1e6 * times[1]:.1f} µs on {second_images}: was something else running?")
+    for design, model in SAME_DESIGN_AND_RECIPE.items():
+        rows = [row for row in metrics["code_size_study"] if row["model"] == model and not row["original"]]
+        per_epoch = {row["code_size"]: row["train_seconds"] / row["epochs"] for row in rows}
+        if max(per_epoch.values()) > (1 + TIME_AGREEMENT) * min(per_epoch.values()):
+            shown = ", ".join(f"{seconds:.1f} s at {code}" for code, seconds in per_epoch.items())
+            problems.append(f"{design}: {shown} per epoch: was something else running?")
     return problems
 
 
-@pytest.fixture(scope="module")
-def training_sizes(committed_metrics, data_root) -> dict[str, int]:
-    """How many images each training of the committed run saw, from the training labels and the notebook's code."""
-    notebook = load_definitions()
-    _, labels = notebook["load_split"](data_root, train=True, device=torch.device("cpu"))
-    assert committed_metrics["train_images"] == len(labels)
-    return training_set_sizes(committed_metrics, labels, notebook["CLASS_NAMES"])
+def test_it_was_made_alone_on_its_machine(committed_metrics):
+    # Section 8 shows the study's curves per second of training: those seconds must not include other work.
+    assert disturbed_trainings(committed_metrics) == []
 
 
-def test_it_was_made_alone_on_its_machine(committed_metrics, training_sizes):
-    # Section 8 compares designs per second of training: those seconds must not include other people's work.
-    assert disturbed_trainings(committed_metrics, training_sizes) == []
-
-
-def test_a_run_that_shared_its_cpu_is_caught(committed_metrics, training_sizes):
-    sizes = training_sizes
-    assert 0.89 * 55_000 < sizes["anomaly"] < 0.91 * 55_000  # nine classes of ten, less the validation images
-    for section in ("models.feedforward", "anomaly", "models.cnn", "denoising"):
+def test_a_run_that_shared_its_cpu_is_caught(committed_metrics):
+    for model, code in [("feedforward", 8), ("cnn", 32)]:
         disturbed = json.loads(json.dumps(committed_metrics))
-        result = disturbed["models"][section.split(".")[1]] if "." in section else disturbed[section]
-        result["train_seconds"] *= 2  # as in 331f50f's committed run: 6.28 s per feedforward epoch against 3.09
-        (problem,) = disturbed_trainings(disturbed, sizes)
-        assert problem.startswith("the original feedforward model" if section in {"models.feedforward", "anomaly"}
-                                  else "the original CNN"), section
+        row = next(row for row in disturbed["code_size_study"]
+                   if (row["model"], row["code_size"], row["original"]) == (model, code, False))
+        row["train_seconds"] *= 1.6  # as the December 4 run's feedforward model at 8 numbers: 86.4 s against 55
+        (problem,) = disturbed_trainings(disturbed)
+        assert problem.startswith("the deeper feedforward model" if model == "feedforward" else "the convolutional")
 
 
 def test_section_one_states_how_long_this_run_took(committed, committed_metrics):
