@@ -12,21 +12,21 @@ results/probe-convergence.json, which tests/test_claims.py holds section 12's se
 """
 
 import json
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-from notebook_access import committed_model, notebook_and_images
+from notebook_access import ROOT, committed_model, notebook_and_data
 
 TIGHTER = 1e-6
 
 
 def main():
-    notebook, train_images, train_labels, test_images, test_labels = notebook_and_images(labels=True)
+    notebook, data = notebook_and_data()
+    test_images, test_labels = data.test_images, data.test_labels
     cnn = committed_model(notebook, "make_cnn_autoencoder", "cnn")
     count = notebook["PROBE_TRAINING_IMAGES"]
-    train_images, train_labels = train_images[:count], train_labels[:count]  # what the probe learns from
+    # What section 12's probe learns from: the first of the training images (the validation images left out).
+    train_images, train_labels = data.training_images[:count], data.training_labels[:count]
     representations = {"pixels": (train_images, test_images),
                        "cnn": (notebook["encode"](cnn, train_images), notebook["encode"](cnn, test_images))}
     results = {"tolerance": notebook["PROBE_TOLERANCE"], "tighter_tolerance": TIGHTER,

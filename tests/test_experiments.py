@@ -5,7 +5,7 @@ import json
 import re
 
 from experiments import seeds
-from notebook_access import ROOT, shows
+from notebook_access import ROOT, markdown_table_rows, shows
 
 
 def readme_section(heading: str) -> str:
@@ -29,14 +29,26 @@ def test_the_original_pipelines_spread_is_what_original_pipeline_py_wrote():
 
 
 def test_the_held_out_classes_are_what_anomaly_by_class_py_wrote():
-    by_class = {row["held_out_class"]: row["roc_auc"]
-                for row in json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"]}
-    found = re.search(r"Bags stand out \(ROC-AUC ([\d.]+)\), ankle boots and trousers less \(([\d.]+), ([\d.]+)\); "
-                      r"shirts, sneakers and pullovers are barely told apart from the rest \(([\d.]+), ([\d.]+), ([\d.]+)\)",
-                      readme_section("Every class held out in turn"))
-    assert found, "experiments/README.md no longer quotes the held-out classes' ROC-AUC"
-    for shown, name in zip(found.groups(), ["Bag", "Ankle boot", "Trouser", "Shirt", "Sneaker", "Pullover"]):
-        assert shows(shown, by_class[name]), name
+    rows = json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"]
+    text = (ROOT / "experiments" / "README.md").read_text()
+    table = markdown_table_rows(text[text.index("| held-out class |"):])
+    assert [row["held-out class"] for row in table] == [row["held_out_class"] for row in sorted(rows, key=lambda r: -r["roc_auc"])]
+    for shown, row in zip(table, sorted(rows, key=lambda r: -r["roc_auc"])):
+        for column, key in [("ROC-AUC, trained without it", "roc_auc"), ("ROC-AUC, trained on all ten", "roc_auc_trained_on_all_classes"),
+                            ("precision", "precision"), ("recall", "recall")]:
+            assert shows(shown[column], row[key]), (row["held_out_class"], column)
+
+
+def test_the_code_spaces_are_what_code_spaces_py_wrote():
+    spaces = json.loads((ROOT / "results" / "code-spaces.json").read_text())
+    text = readme_section("What the explorers show")
+    cells = r"((?:[\d.]+% \| ){3}[\d.]+%)"
+    shares = re.search(rf"\| the VAE's mean codes \| {cells} \| \| the prior \| {cells} \|", text)
+    for shown, kind in ((shares[1], "codes"), (shares[2], "prior")):
+        for cell, radius in zip(shown.split(" | "), ("0.5", "1.0", "2.0", "3.0"), strict=True):
+            assert shows(cell.rstrip("%"), 100 * spaces["vae"]["share_within"][radius][kind]), (kind, radius)
+    corner = spaces["feedforward"]["bottom_left_corner"]
+    assert f"an image judged {corner['judged_class']} (contrast {corner['contrast']:.2f})" in text
 
 
 def test_an_interrupted_seed_is_resumed_only_with_this_code_on_this_machine(tmp_path):
@@ -68,3 +80,27 @@ def test_the_recipes_tables_are_what_recipes_py_wrote():
     assert measured, "no recipes measured on validation images"
     for record in measured:
         assert "\n".join(recipes.report(record)) in text
+
+
+def test_the_fresh_noise_table_is_what_fixed_noise_py_wrote():
+    result = json.loads((ROOT / "results" / "fixed-noise.json").read_text())
+    metrics = json.loads((ROOT / "results" / "metrics.json").read_text())
+    assert result["fresh"]["test_psnr"] == metrics["denoising"]["psnr_denoised"]  # the committed run's denoiser
+    text = readme_section("Fresh noise or one fixed draw?")
+    for name, row in [("fresh every batch", result["fresh"]), ("one fixed draw", result["fixed"])]:
+        found = re.search(rf"\| {name}[^|]* \| ([\d.]+) \| ([\d.]+) \|", text)
+        assert found and shows(found[1], row["validation_mse"]) and shows(found[2], row["test_psnr"]), name
+    (change,) = re.findall(r"changed the test PSNR by ([\d.]+) dB", text)
+    assert shows(change, abs(result["fresh"]["test_psnr"] - result["fixed"]["test_psnr"]))
+
+
+def test_the_try_it_tables_are_what_try_its_py_wrote():
+    result = json.loads((ROOT / "results" / "try-its.json").read_text())
+    text = readme_section('The "Try it" prompts, followed as written')
+    for name, key in [("PCA", "pca"), ("deeper feedforward", "feedforward"), ("convolutional", "cnn")]:
+        (test_mse,) = re.findall(rf"^\| {name} \|\s*[\d.]*\s*\| ([\d.]+) \|$", (ROOT / "experiments" / "README.md").read_text(),
+                                 re.MULTILINE)
+        assert shows(test_mse, result["code_size_128"][key]["test_mse"]), name
+    for std, row in result["noise_std"].items():
+        found = re.search(rf"\| {std} \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", text)
+        assert found and all(shows(shown, row[key]) for shown, key in zip(found.groups(), ("noisy", "plain_cnn", "denoised")))
