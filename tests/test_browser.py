@@ -310,13 +310,13 @@ def html_export(browser, notebook: Path) -> dict:
 # The pictures of the three networks and of the ideas issue 39 added (a transposed convolution, interpolation, a
 # sparse code's units), by the code that draws them: the HTML export must show each.
 PICTURES = {"network-feedforward": "show_network(feedforward", "network-cnn": "show_network(cnn",
-            "network-vae": "show_network(make_variational", "transposed-convolution": "show_grids(",
+            "network-vae": "show_network(make_variational", "transposed-convolution": "show_grids({",
             "interpolation": "show_image_rows(paths", "sparse-units": "how_often = "}
 # Figures whose legibility was in question, by the code that draws them: each is kept as a screenshot of itself.
 FIGURES = {name: source for name, source in PICTURES.items() if name.startswith("network")} | {
     "training-curves": 'fig.suptitle("Validation error while training', "rate-distortion": "What each bit buys",
     "code-spaces": "each model's 2-D code space", "explorer-reopened": "CodeSpaceExplorer(feedforward",
-    "transposed-convolution": "show_grids(", "interpolation": "show_image_rows(paths", "sparse-units": "how_often = "}
+    "transposed-convolution": "show_grids({", "interpolation": "show_image_rows(paths", "sparse-units": "how_often = "}
 
 
 def figure_as_shown(page, name: str, source: str) -> dict:

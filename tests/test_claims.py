@@ -251,7 +251,7 @@ def no_codec_makes_a_file_as_small_as_a_code(numbers, runs):
 
 
 @claim("11", r"Within 256 bits per image the best PSNR at every code size", r"is an autoencoder's",
-       r"at 2 bits per number PCA has the higher PSNR than both autoencoders at all three code sizes", numbers=2)
+       r"at 2 bits per number PCA has a higher PSNR than both autoencoders at all three code sizes", numbers=2)
 def pca_wins_at_two_bits_and_the_autoencoders_within_256(numbers, runs):
     assert (int(numbers[0]), int(numbers[1])) == (256, 2)
     points = runs.metrics["compression"]["operating_points"]

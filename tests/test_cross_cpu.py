@@ -1,4 +1,4 @@
-"""What another CPU changes, as the READMEs and section 7 say it, held to three full-mode runs of the same notebook code
+"""What another CPU changes, as the READMEs say it, held to three full-mode runs of the same notebook code
 on three CPUs (results/cross-cpu/): the committed run of 05b81b4 on an AMD Zen 4 (AVX-512), and e69dcb5 on a Zen 5
 (AVX-512) and on a Zen 3 (AVX2 only). Between 05b81b4 and e69dcb5 no code that computes these numbers changed."""
 
@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from notebook_access import ROOT, read_notebook, shows, tagged_cells
+from notebook_access import ROOT, shows
 
 RUNS = ROOT / "results" / "cross-cpu"
 
@@ -67,14 +67,13 @@ def test_the_readmes_quote_what_the_runs_show(runs, where):
     assert shows(mse, 100 * relative(runs, "cnn.mse"))
 
 
-def test_section_7_says_another_cpu_moves_the_convolutional_numbers_within_the_spread_over_seeds(runs):
-    (cell,) = tagged_cells(read_notebook(), "seed-table")
-    assert ("Another kind of CPU moves the convolutional models' numbers slightly, within the spread over seeds"
-            in " ".join(cell.source.split()))
+def test_what_another_cpu_moves_in_the_original_cnn_is_within_its_spread_over_seeds(runs):
+    # The original two models are trained as they were in e69dcb5 (the same code and recipe), so what another CPU
+    # did to them then it does now; the seeds are this code's.
     seeds = [numbers(run["reproducible"]) for run in
              json.loads((ROOT / "results" / "seeds.json").read_text())["runs"].values()]
     avx512, avx2 = numbers(runs["e69dcb5-zen5-avx512"]), numbers(runs["e69dcb5-zen3-avx2"])
-    changed = [key for key in avx512 if avx512[key] != avx2[key] and isinstance(avx2[key], float)]
+    changed = [key for key in avx512 if avx512[key] != avx2[key] and key.startswith(("cnn.", "feedforward."))]
     assert changed
     for key in changed:  # each change is smaller than the standard deviation of that number over the seeds
         assert abs(avx512[key] - avx2[key]) < statistics.stdev(seed[key] for seed in seeds), key

@@ -20,7 +20,7 @@ from notebook_access import cell_text, read_notebook
 
 @pytest.fixture(scope="module")
 def parts():
-    from notebook import load_definitions
+    from notebook_access import load_definitions
 
     notebook = load_definitions()
     torch.manual_seed(0)

@@ -103,7 +103,7 @@ def test_section_14s_histograms_give_each_group_the_same_area(shown_figures):
 
 def test_the_retrieval_figure_is_short_and_its_prose_quotes_what_it_measures(shown_figures):
     figure = figure_titled(shown_figures, "Nearest training images")
-    assert figure.get_size_inches()[1] * figure.dpi <= 700  # it was about 1,100 pixels tall
+    assert figure.get_size_inches()[1] * figure.dpi <= 800  # it was about 1,100 pixels tall, with more queries
 
 
 def test_every_model_prints_as_pytorchs_own_layers(watched_retrain):

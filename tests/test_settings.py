@@ -27,7 +27,8 @@ def test_the_run_mode_selects_the_epochs_and_images(monkeypatch, value, mode, ep
 def test_full_mode_uses_the_original_recipe(monkeypatch):
     monkeypatch.setenv("AUTOENCODERS_QUICK", "0")
     notebook = load_definitions()
-    assert (notebook["EPOCHS"], notebook["BATCH_SIZE"], notebook["LEARNING_RATE"]) == (30, 64, 1e-3)
+    recipe = notebook["ORIGINAL_RECIPE"]
+    assert (recipe.epochs, recipe.batch_size, recipe.learning_rate, recipe.schedule) == (30, 64, 1e-3, "constant")
 
 
 @pytest.mark.parametrize("variable", ["AUTOENCODERS_RESULTS_DIR", "AUTOENCODERS_DATA_DIR", "AUTOENCODERS_CHECKPOINT_DIR"])
