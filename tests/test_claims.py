@@ -10,6 +10,7 @@ check (how much each class's shapes vary, a JPEG file's header, the VAE's layers
 """
 
 import io
+import itertools
 import json
 import math
 import re
@@ -470,6 +471,87 @@ def sparsity_costs_reconstruction(numbers, runs):
     sparse = runs.metrics["sparse"]
     assert shows(numbers[0], sparse["sparse"]["mse"]) and shows(numbers[2], sparse["plain"]["mse"])
     assert shows(numbers[1], sparse["sparse"]["mse"] / sparse["plain"]["mse"])
+
+
+# The answers of sections 9, 14 and 15, from experiments/code_spaces.py and experiments/anomaly_by_class.py.
+
+def committed_models_measured(runs) -> bool:
+    return (runs.code_spaces["feedforward"]["test_mse"] == pytest.approx(runs.metrics["models"]["feedforward"]["mse"], rel=1e-9)
+            and runs.code_spaces["vae"]["test_mse"] == pytest.approx(runs.metrics["vae"]["mse"], rel=1e-9))
+
+
+@claim("9", r"Trousers all the way, each brighter and sharper than the last", r"down to the map's edge at code 2",
+       r"far below the lowest code of any image", numbers=5, opposites={"below": "above", "far": "just"})
+def down_the_trousers_arm_the_decoder_draws_ever_brighter_sharper_trousers(numbers, runs):
+    space = runs.code_spaces["feedforward"]
+    walk = space["trousers_walk"]  # from the trousers' median code down to the map's lowest point
+    assert committed_models_measured(runs)
+    assert all(point["judged_class"] == "Trouser" for point in walk)
+    for key in ("brightness", "sharpness"):
+        assert all(a[key] < b[key] for a, b in itertools.pairwise(walk)), key
+    assert shows(numbers[0], walk[0]["brightness"]) and shows(numbers[1], walk[-1]["brightness"])
+    lowest = min(space["lowest_code_2"]["test"], space["lowest_code_2"]["training"])
+    assert int(numbers[2]) == 2 and shows(numbers[3], -space["map_low"][1]) and shows(numbers[4], -lowest)
+    assert lowest - space["map_low"][1] > (space["map_high"][1] - space["map_low"][1]) / 8  # "far below"
+
+
+@claim("9", r"In the empty corner the decoder still draws a garment", r"judged a dress")
+def in_the_empty_corner_the_decoder_draws_a_dress(numbers, runs):
+    space = runs.code_spaces["feedforward"]
+    assert space["training_codes_per_map_cell"][0][0] == 0  # [column from the left][row from the bottom]: empty
+    assert space["bottom_left_corner"]["judged_class"] == "Dress"
+
+
+@claim("15", r"A faint, vague shirt", r"few codes lie there", numbers=1)
+def at_the_vaes_centre_a_faint_shirt(numbers, runs):
+    vae = runs.code_spaces["vae"]
+    assert committed_models_measured(runs) and vae["centre"]["judged_class"] == "Shirt"
+    assert shows(numbers[0], vae["centre"]["contrast"])
+    assert vae["centre"]["contrast"] < min(row["2.0"]["contrast"] for row in vae["directions"].values())  # "faint"
+    assert vae["share_within"]["0.5"]["codes"] < vae["share_within"]["0.5"]["prior"] / 2  # "few codes"
+
+
+@claim("15", r"From one and a half standard deviations out, in", r"directions the direction alone decides the garment",
+       r"ankle boots to the right and up to the right, sandals down, sneakers down to the right",
+       r"further out it only grows bolder", numbers=2)
+def out_from_the_vaes_centre_four_directions_decide_the_garment(numbers, runs):
+    directions, radii = runs.code_spaces["vae"]["directions"], ("1.5", "2.0", "2.5")
+    steady = {name: by_radius["1.5"]["judged_class"] for name, by_radius in directions.items()
+              if len({by_radius[r]["judged_class"] for r in radii}) == 1
+              and by_radius["1.5"]["contrast"] < by_radius["2.0"]["contrast"] < by_radius["2.5"]["contrast"]}
+    assert steady == {"right": "Ankle boot", "up right": "Ankle boot", "down": "Sandal", "down right": "Sneaker"}
+    assert (int(numbers[0]), int(numbers[1])) == (len(steady), len(directions))
+
+
+def held_out(runs) -> dict[str, dict]:
+    return {row["held_out_class"]: row for row in runs.anomaly_by_class["classes"]}
+
+
+@claim("14", r"Bags stand out most", r"shirts, sneakers and pullovers are barely told from the rest", numbers=2)
+def bags_stand_out_most_and_shirts_sneakers_and_pullovers_least(numbers, runs):
+    rows = held_out(runs)
+    order = sorted(rows, key=lambda name: rows[name]["roc_auc"])
+    assert order[-1] == "Bag" and set(order[:3]) == {"Shirt", "Sneaker", "Pullover"}
+    assert shows(numbers[0], rows[order[0]]["roc_auc"]) and shows(numbers[1], rows[order[2]]["roc_auc"])
+    assert rows["Bag"]["roc_auc"] == pytest.approx(runs.metrics["anomaly"]["roc_auc"], abs=1e-9)  # section 14's model
+
+
+@claim("14", r"Ranking and flagging can disagree", r"trousers held out reach a ROC-AUC of", r"but a recall of",
+       r"stays under a threshold that only", numbers=4)
+def trousers_rank_high_but_are_not_flagged(numbers, runs):
+    trousers = held_out(runs)["Trouser"]
+    assert shows(numbers[0], trousers["roc_auc"]) and shows(numbers[1], trousers["recall"])
+    assert percent(numbers[2], trousers["roc_auc"]) and int(numbers[3].rstrip("%")) == 100 - trousers["threshold_percentile"]
+    assert trousers["roc_auc"] > 0.7 and trousers["recall"] < 0.01
+
+
+@claim("14", r"Ankle boots overlap the other classes far more than bags", r"held out, they reach a ROC-AUC of",
+       r"the threshold flags", numbers=4)
+def ankle_boots_held_out_overlap_more(numbers, runs):
+    boots, bags = held_out(runs)["Ankle boot"], held_out(runs)["Bag"]
+    assert shows(numbers[0], boots["roc_auc"]) and shows(numbers[1], bags["roc_auc"])
+    assert percent(numbers[2], boots["recall"]) and shows(numbers[3], boots["precision"])
+    assert boots["roc_auc"] < bags["roc_auc"] - 0.1
 
 
 def holds(entry: tuple[Claim, Callable], prose: dict[str, str], runs) -> bool:

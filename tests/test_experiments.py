@@ -104,3 +104,17 @@ def test_the_try_it_tables_are_what_try_its_py_wrote():
     for std, row in result["noise_std"].items():
         found = re.search(rf"\| {std} \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", text)
         assert found and all(shows(shown, row[key]) for shown, key in zip(found.groups(), ("noisy", "plain_cnn", "denoised")))
+
+
+def test_section_14s_table_of_held_out_classes_is_what_anomaly_by_class_py_wrote():
+    from notebook_access import read_notebook
+
+    rows = sorted(json.loads((ROOT / "results" / "anomaly_by_class.json").read_text())["classes"], key=lambda r: -r["roc_auc"])
+    (cell,) = [cell for cell in read_notebook().cells if cell.cell_type == "markdown" and "| Held-out class |" in cell.source]
+    table = markdown_table_rows(cell.source[cell.source.index("| Held-out class |"):])
+    assert [row["Held-out class"] for row in table] == [row["held_out_class"] for row in rows]
+    for shown, row in zip(table, rows):
+        for column, key in [("ROC-AUC, trained without it", "roc_auc"), ("ROC-AUC, trained on all ten classes",
+                                                                         "roc_auc_trained_on_all_classes"),
+                            ("Precision", "precision"), ("Recall", "recall")]:
+            assert shows(shown[column], row[key]), (row["held_out_class"], column)
