@@ -13,7 +13,7 @@ training them again), so an interrupted study loses at most the model it was tra
 
 Then it writes results/seeds.json: for every seed the machine that ran it (CPU, its vector instructions, the
 versions of PyTorch, NumPy, scikit-learn and Pillow, as the notebook records them in its metrics file), the
-fingerprint of the notebook code, the reproducible numbers of its metrics file (as tests/notebook.py's
+fingerprint of the notebook code, the reproducible numbers of its metrics file (as notebook_access.py's
 `reproducible_numbers` defines them) and the original metric after each of the last 10 epochs of both original
 models; for every headline number (`headline_numbers`) its value per seed, mean, standard deviation (with n - 1),
 minimum and maximum. Seed 0 reproduces results/metrics.json bit for bit only on the same CPU with the same

@@ -48,7 +48,7 @@ TOLERANCES = {  # kind of number: (tolerance, relative to the committed value?, 
 
 
 def kind_of(name: str) -> str:
-    """The kind of a headline number (tests/notebook.py's `headline_numbers`), by its name."""
+    """The kind of a headline number (notebook_access.py's `headline_numbers`), by its name."""
     if name.endswith("original_metric_mean"):
         return "original metric"
     if name.endswith((".mse", ".sae_mean", ".mse_plain_autoencoder")) or name in {"vae.test_loss", "vae.kl"}:
