@@ -99,9 +99,12 @@ def test_no_code_line_is_wider_than_the_editor_shows():
 
 
 # Trainings of one design by one recipe in one run, at different code sizes: each epoch costs about the same (the
-# code layer is a small part of the model), so their times per epoch must agree unless something else ran.
-SAME_DESIGN_AND_RECIPE = {"the deeper feedforward model": "feedforward", "the convolutional model of section 8": "cnn"}
-TIME_AGREEMENT = 0.25  # quiet runs measured them within 8%; a run beside other work, 1.6 to 2 times apart
+# code layer is a small part of the model), so their times per epoch must agree unless something else ran. Only the
+# convolutional design: its epochs (about 20 s) agreed within 13% in quiet runs, while the deeper feedforward
+# model's short epochs took 3.6 to 5.9 s in one quiet run (each training at an even pace: the machine's, not a
+# neighbour's), as far apart as a run beside other work would put them.
+SAME_DESIGN_AND_RECIPE = {"the convolutional model of section 8": "cnn"}
+TIME_AGREEMENT = 0.25  # quiet runs measured them within 13%; a run beside other work, 1.6 to 2 times apart
 
 
 def disturbed_trainings(metrics: dict) -> list[str]:
@@ -124,13 +127,13 @@ def test_it_was_made_alone_on_its_machine(committed_metrics):
 
 
 def test_a_run_that_shared_its_cpu_is_caught(committed_metrics):
-    for model, code in [("feedforward", 8), ("cnn", 32)]:
+    for code in (2, 32):
         disturbed = json.loads(json.dumps(committed_metrics))
         row = next(row for row in disturbed["code_size_study"]
-                   if (row["model"], row["code_size"], row["original"]) == (model, code, False))
-        row["train_seconds"] *= 1.6  # as the December 4 run's feedforward model at 8 numbers: 86.4 s against 55
+                   if (row["model"], row["code_size"], row["original"]) == ("cnn", code, False))
+        row["train_seconds"] *= 1.6  # as a training beside other work (benchmarks/README.md)
         (problem,) = disturbed_trainings(disturbed)
-        assert problem.startswith("the deeper feedforward model" if model == "feedforward" else "the convolutional")
+        assert problem.startswith("the convolutional model")
 
 
 def test_section_one_states_how_long_this_run_took(committed, committed_metrics):

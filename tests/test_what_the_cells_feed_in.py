@@ -73,14 +73,18 @@ def test_every_model_trained_on_the_training_images_it_names(run, checkpoint_dir
     train_size = namespace["TRAIN_SIZE"] or 60_000
     kept = train_size - namespace["VALIDATION_SIZE"]  # every model but the original two leaves the validation images out
     bag = namespace["CLASS_NAMES"].index("Bag")
-    non_bags = int((namespace["training_labels"] != bag).sum())
     setups = {path.name: torch.load(path, weights_only=True)["setup"] for path in checkpoint_dir.glob("*-quick.pt")}
+
+    def non_bags(seed: int) -> int:  # the seed draws the validation images, and so which bags are left to train on
+        training, _ = namespace["validation_split"](train_size, namespace["VALIDATION_SIZE"], seed)
+        return int((namespace["train_labels"].cpu()[training] != bag).sum())
+
     # The two originals, six study models, the denoiser, the anomaly detector and its all-classes twin, the VAE, and
     # the two wide models.
     assert len(setups) == 14
     for name, setup in setups.items():
-        expected = train_size if name in {"feedforward-quick.pt", "cnn-quick.pt"} else non_bags if name.startswith(
-            "anomaly") else kept
+        expected = train_size if name in {"feedforward-quick.pt", "cnn-quick.pt"} else non_bags(setup["seed"]) if (
+            name.startswith("anomaly")) else kept
         assert setup["train_images"] == expected, name
     assert (metrics["train_images"], metrics["training_images"]) == (train_size, kept)
     # The validation images are none of the training images, and together they are the original's training set.
